@@ -1,0 +1,2 @@
+/** Injected by vite.config.ts `define`. */
+declare const __APP_VERSION__: string

@@ -1,0 +1,8 @@
+export { WebrtcMesh } from './webrtc-mesh'
+export type { MeshAdapter, MeshStatus, PresenceInput } from './mesh-adapter'
+export type { PeerView } from './peer-directory'
+export { acquireIdentity, type NodeIdentity } from './identity'
+export { indexedDbIdentityStore, memoryIdentityStore, webLocks } from './identity-browser'
+export { parseJoinParams, joinLink, LOBBY_ROOM, type JoinParams } from './join-params'
+export { NodeState, type NodeId, type PresenceState, type Capabilities } from './protocol'
+export { generateRoomName } from './names'

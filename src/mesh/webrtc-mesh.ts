@@ -1,0 +1,270 @@
+/**
+ * MeshAdapter over y-webrtc. The Y.Doc does not know about us: y-webrtc syncs
+ * it; we add what stock y-webrtc lacks for a swarm of untrusted tabs:
+ *  - validation of every signaling frame before y-webrtc parses it;
+ *  - connection attempts that never open are abandoned after a timeout and do
+ *    not count against the connection limit (a peer that only announces
+ *    itself cannot take the slots honest tabs need);
+ *  - a peer list that only shows peers we are really connected to.
+ *
+ * Touching y-webrtc internals (Room.webrtcConns, SignalingConn observers) is
+ * deliberate and kept to this file; y-webrtc 10.x has no public hooks for it.
+ */
+import type * as Y from 'yjs'
+import { WebrtcProvider } from 'y-webrtc'
+import { createLogger } from '../log'
+import type { Clock } from '../clock'
+import { computePeers, type AwarenessEntry, type PeerView } from './peer-directory'
+import { checkSignalingFrame, decidePendingConnections, type PendingPolicy } from './signaling-guard'
+import { PRESENCE_VERSION, type PresenceState } from './protocol'
+import type { MeshAdapter, MeshStatus, PresenceInput, SignalingStatus } from './mesh-adapter'
+
+const log = createLogger('mesh')
+
+export interface WebrtcMeshOptions {
+  readonly doc: Y.Doc
+  /** Signaling topic; the room name as the user typed it, namespaced by us. */
+  readonly room: string
+  /** Room secret from the URL fragment: y-webrtc encrypts signaling with it. Never sent to the server. */
+  readonly password?: string
+  readonly signalingUrls: readonly string[]
+  readonly iceServers: readonly RTCIceServer[]
+  readonly clock: Clock
+  readonly maxConns?: number
+  readonly pending?: Partial<PendingPolicy>
+  readonly heartbeatMs?: number
+}
+
+/** Structural view of the y-webrtc internals we read (see file comment). */
+interface WebrtcConnLike {
+  connected: boolean
+  closed: boolean
+  remotePeerId: string
+  destroy(): void
+}
+interface RoomLike {
+  peerId: string
+  webrtcConns: Map<string, WebrtcConnLike>
+  bcConns: Set<string>
+}
+interface SignalingConnLike {
+  url: string
+  connected: boolean
+  unsuccessfulReconnects: number
+  _observers: Map<string, Set<(...args: unknown[]) => void>>
+  on(name: string, fn: (...args: unknown[]) => void): void
+  off(name: string, fn: (...args: unknown[]) => void): void
+}
+
+const GUARDED = Symbol('mindos-guarded')
+const DEFAULT_PENDING: PendingPolicy = { connectTimeoutMs: 10_000, maxPending: 16 }
+const DISTRUST_MS = 5 * 60_000
+
+export class WebrtcMesh implements MeshAdapter {
+  private readonly provider: WebrtcProvider
+  private readonly listeners = new Set<() => void>()
+  private readonly firstSeen = new WeakMap<WebrtcConnLike, number>()
+  private readonly distrusted = new Map<string, number>()
+  private readonly lostAt = new Map<string, number>()
+  private lastDirect = new Set<string>()
+  private presence: PresenceInput | null = null
+  private heartbeat = 0
+  private currentPeers: readonly PeerView[] = []
+  private currentStatus: MeshStatus
+  private lastSnapshot = ''
+  private readonly reportedInvalid = new Set<number>()
+  private readonly timers: ReturnType<typeof setInterval>[] = []
+  private readonly policy: PendingPolicy
+  private readonly baseMaxConns: number
+  private readonly heartbeatMs: number
+
+  constructor(private readonly opts: WebrtcMeshOptions) {
+    this.policy = { ...DEFAULT_PENDING, ...opts.pending }
+    this.heartbeatMs = opts.heartbeatMs ?? 5_000
+    // y-webrtc's own default is 20 + random(0..15): the spread stops N tabs forming closed clusters.
+    this.baseMaxConns = opts.maxConns ?? 20 + Math.floor(Math.random() * 15)
+    this.currentStatus = this.computeStatus()
+    this.provider = new WebrtcProvider(opts.room, opts.doc, {
+      signaling: [...opts.signalingUrls],
+      ...(opts.password !== undefined ? { password: opts.password } : {}),
+      maxConns: this.baseMaxConns,
+      filterBcConns: true,
+      peerOpts: { config: { iceServers: [...opts.iceServers] } },
+    })
+    // Unopened attempts do not use up connection slots: y-webrtc reads maxConns on every announce.
+    Object.defineProperty(this.provider, 'maxConns', { get: () => this.baseMaxConns + this.pendingCount() })
+    for (const conn of this.signalingConns()) this.guard(conn)
+    this.provider.awareness.on('change', this.refresh)
+    this.provider.on('peers', this.refresh)
+    this.provider.on('status', this.refresh)
+    this.timers.push(setInterval(this.tick, 1_000))
+    this.timers.push(setInterval(this.beat, this.heartbeatMs))
+  }
+
+  status(): MeshStatus {
+    return this.currentStatus
+  }
+
+  peers(): readonly PeerView[] {
+    return this.currentPeers
+  }
+
+  setPresence(presence: PresenceInput): void {
+    this.presence = presence
+    this.publishPresence()
+  }
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  destroy(): void {
+    for (const t of this.timers) clearInterval(t)
+    this.provider.awareness.off('change', this.refresh)
+    this.provider.destroy()
+    this.listeners.clear()
+  }
+
+  private room(): RoomLike | null {
+    return (this.provider as unknown as { room: RoomLike | null }).room
+  }
+
+  private signalingConns(): SignalingConnLike[] {
+    return this.provider.signalingConns as SignalingConnLike[]
+  }
+
+  private pendingCount(): number {
+    const room = this.room()
+    if (!room) return 0
+    let n = 0
+    for (const c of room.webrtcConns.values()) if (!c.connected && !c.closed) n++
+    return n
+  }
+
+  /**
+   * Wraps y-webrtc's message handler on a signaling connection so that
+   * malformed frames and frames from distrusted peers never reach it.
+   */
+  private guard(conn: SignalingConnLike): void {
+    const marked = conn as unknown as Record<symbol, boolean>
+    if (marked[GUARDED]) return
+    marked[GUARDED] = true
+    const handlers = conn._observers.get('message')
+    if (handlers) {
+      const originals = [...handlers]
+      handlers.clear()
+      for (const original of originals) handlers.add((frame: unknown, ...rest: unknown[]) => {
+        if (this.admit(frame)) original(frame, ...rest)
+      })
+    }
+    conn.on('connect', this.refresh)
+    conn.on('disconnect', this.refresh)
+  }
+
+  private admit(frame: unknown): boolean {
+    const checked = checkSignalingFrame(frame, this.opts.password !== undefined)
+    if (!checked.ok) {
+      log.warn(`dropped signaling frame: ${checked.reason}`)
+      return false
+    }
+    const value = checked.value
+    if (value === null || typeof value.payload === 'string') return true
+    const { payload } = value
+    const until = this.distrusted.get(payload.from)
+    if (until !== undefined) {
+      if (this.opts.clock.now() < until) return false
+      this.distrusted.delete(payload.from)
+    }
+    // An answer for a connection we never offered would throw inside y-webrtc.
+    if (payload.type === 'signal' && payload.signal.type === 'answer' && !this.room()?.webrtcConns.has(payload.from)) {
+      log.warn(`dropped answer from ${payload.from.slice(0, 8)}: no offer was made to it`)
+      return false
+    }
+    queueMicrotask(this.tick)
+    return true
+  }
+
+  /** Enforces the pending-connection policy and refreshes the peer list. */
+  private readonly tick = (): void => {
+    const room = this.room()
+    const now = this.opts.clock.now()
+    if (room) {
+      const conns = [...room.webrtcConns.entries()].map(([peerId, c]) => {
+        if (!this.firstSeen.has(c)) this.firstSeen.set(c, now)
+        return { peerId, connected: c.connected, since: this.firstSeen.get(c) ?? now }
+      })
+      const decision = decidePendingConnections(conns, now, this.policy)
+      for (const peerId of decision.timedOut) {
+        log.warn(`peer ${peerId.slice(0, 8)} announced itself but never connected; ignoring it for ${DISTRUST_MS / 60_000} min`)
+        this.distrusted.set(peerId, now + DISTRUST_MS)
+        room.webrtcConns.get(peerId)?.destroy()
+      }
+      for (const peerId of decision.evicted) room.webrtcConns.get(peerId)?.destroy()
+    }
+    for (const conn of this.signalingConns()) this.guard(conn)
+    this.refresh()
+  }
+
+  private readonly beat = (): void => {
+    this.heartbeat++
+    this.publishPresence()
+  }
+
+  private publishPresence(): void {
+    const room = this.room()
+    if (!this.presence || !room) return
+    const state: PresenceState = { ...this.presence, v: PRESENCE_VERSION, meshPeerId: room.peerId, hb: this.heartbeat }
+    this.provider.awareness.setLocalState(state)
+  }
+
+  private readonly refresh = (): void => {
+    const room = this.room()
+    const now = this.opts.clock.now()
+    if (room && this.presence && this.provider.awareness.getLocalState()?.meshPeerId !== room.peerId) this.publishPresence()
+    const direct = new Set<string>(room?.bcConns ?? [])
+    for (const [peerId, c] of room?.webrtcConns ?? []) if (c.connected && !c.closed) direct.add(peerId)
+    for (const peerId of this.lastDirect) if (!direct.has(peerId)) this.lostAt.set(peerId, now)
+    this.lastDirect = direct
+    const awareness = this.provider.awareness
+    const entries: AwarenessEntry[] = [...awareness.getStates().entries()].map(([clientId, state]) => ({
+      clientId,
+      state,
+      lastUpdated: awareness.meta.get(clientId)?.lastUpdated ?? 0,
+    }))
+    const out = computePeers({
+      entries,
+      selfClientId: awareness.clientID,
+      selfNodeId: this.presence?.id ?? null,
+      directMeshPeers: direct,
+      lostAt: this.lostAt,
+      now,
+      relayFreshMs: this.heartbeatMs * 3 + 1_000,
+    })
+    for (const bad of out.invalid) {
+      if (this.reportedInvalid.has(bad.clientId)) continue
+      this.reportedInvalid.add(bad.clientId)
+      log.warn(`ignoring invalid presence from client ${bad.clientId}: ${bad.reason}`)
+    }
+    this.currentPeers = out.peers
+    this.currentStatus = this.computeStatus()
+    const snapshot = JSON.stringify([this.currentStatus, out.peers.map((p) => [p.presence, p.direct])])
+    if (snapshot === this.lastSnapshot) return
+    this.lastSnapshot = snapshot
+    for (const l of this.listeners) l()
+  }
+
+  private computeStatus(): MeshStatus {
+    const conns = this.provider ? this.signalingConns() : []
+    const connected = conns.filter((c) => c.connected).length
+    const failed = conns.some((c) => c.unsuccessfulReconnects > 0)
+    const signaling: SignalingStatus = connected > 0 ? 'connected' : failed ? 'unreachable' : 'connecting'
+    return {
+      signaling,
+      signalingUrls: this.opts.signalingUrls,
+      connectedSignaling: connected,
+      directConnections: this.lastDirect.size,
+      pendingConnections: this.provider ? this.pendingCount() : 0,
+    }
+  }
+}

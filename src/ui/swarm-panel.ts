@@ -1,0 +1,63 @@
+/** Who is in the swarm: this node, then one card per connected peer. */
+import type { NodeIdentity, PeerView, PresenceState } from '../mesh'
+import { h, replaceChildren } from './dom'
+
+export interface SwarmPanelView {
+  readonly element: HTMLElement
+  update(self: PresenceState | null, peers: readonly PeerView[]): void
+}
+
+export function createSwarmPanel(identity: NodeIdentity): SwarmPanelView {
+  const countEl = h('span', { testid: 'peer-count' }, '0')
+  const selfEl = h('div', { class: 'card self' })
+  const listEl = h('div', { class: 'peer-list', testid: 'peer-list' })
+  const element = h(
+    'section',
+    { class: 'panel swarm-panel' },
+    h('h2', {}, 'Swarm ', h('span', { class: 'muted' }, '· '), countEl, h('span', { class: 'muted' }, ' other peers')),
+    selfEl,
+    listEl,
+  )
+  return {
+    element,
+    update(self, peers) {
+      countEl.textContent = String(peers.length)
+      replaceChildren(selfEl, [
+        h('div', { class: 'card-title' }, h('strong', {}, identity.name), h('span', { class: 'badge' }, 'this tab')),
+        h('div', { class: 'muted small' }, 'id ', h('code', { testid: 'self-id' }, identity.id)),
+        self ? capabilityLine(self) : null,
+      ])
+      replaceChildren(
+        listEl,
+        peers.length === 0
+          ? [h('div', { class: 'muted empty' }, 'No other peers yet. Share the join link, or open it in another browser.')]
+          : peers.map((p) => peerCard(p)),
+      )
+    },
+  }
+}
+
+function peerCard(peer: PeerView): HTMLElement {
+  const p = peer.presence
+  return h(
+    'div',
+    { class: `card peer state-${p.state}`, testid: 'peer', 'data-peer-id': p.id, 'data-state': p.state },
+    h(
+      'div',
+      { class: 'card-title' },
+      h('strong', {}, p.name),
+      h('span', { class: `badge state` }, p.state),
+      p.visible ? null : h('span', { class: 'badge muted', title: 'Background tabs are throttled by the browser' }, 'hidden tab'),
+      peer.direct ? null : h('span', { class: 'badge muted', title: 'Reached through another peer' }, 'relayed'),
+    ),
+    capabilityLine(p),
+    h('div', { class: 'muted small' }, `v${p.appVersion} · ${p.id.slice(0, 8)}`),
+  )
+}
+
+function capabilityLine(p: PresenceState): HTMLElement {
+  const c = p.caps
+  const gpu = c.webgpu ? `WebGPU: ${[c.vendor, c.architecture].filter(Boolean).join(' / ') || 'adapter'}` : 'no WebGPU'
+  const engine = c.engine ? `${c.simulated ? 'SIMULATED ' : ''}${c.engine}${c.model ? ` · ${c.model}` : ''}${c.tokensPerSec ? ` · ${c.tokensPerSec.toFixed(1)} tok/s` : ''}` : null
+  return h('div', { class: 'caps small', 'data-webgpu': String(c.webgpu) }, gpu, engine ? h('div', { class: c.simulated ? 'sim-label' : '' }, engine) : null)
+}
