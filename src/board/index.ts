@@ -1,3 +1,18 @@
-export { Board, BoardInputError } from './board'
+export { Board, BoardInputError, validatePrompt, PLAN_MAX_ATTEMPTS } from './board'
 export { indexedDbPersistence, type BoardPersistence } from './persistence'
-export { TaskStatus, MAX_PROMPT_LENGTH, type TaskRecord, type TaskId } from './schema'
+export {
+  ALL_ROLES,
+  DAG_SCHEMA_VERSION,
+  MAX_PROMPT_LENGTH,
+  Role,
+  TaskKind,
+  recordKey,
+  type Claim,
+  type Lease,
+  type Provenance,
+  type Requeue,
+  type TaskId,
+  type TaskResult,
+  type TaskSnapshot,
+  type TaskStatic,
+} from './dag-schema'

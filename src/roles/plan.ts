@@ -1,0 +1,134 @@
+/**
+ * The planner's output: 2–8 steps with short titles and dependencies.
+ *
+ * The JSON schema handed to the engine makes any schema-valid plan a DAG:
+ * it uses `prefixItems`, so step i may only depend on steps 1..i-1.
+ * Engines without schema-constrained decoding can still return anything, so
+ * `validatePlan` checks everything again (including forward references,
+ * dangling references and cycles) and says exactly what is wrong, so the
+ * retry prompt can tell the model.
+ */
+import type { ParseResult } from '../mesh/protocol'
+
+export const MIN_STEPS = 2
+export const MAX_STEPS = 8
+const MAX_DEPS_PER_STEP = 3
+
+export interface PlanStep {
+  readonly title: string
+  readonly instructions: string
+  /** 1-based step numbers this step needs. */
+  readonly dependsOn: readonly number[]
+}
+
+export interface Plan {
+  readonly steps: readonly PlanStep[]
+}
+
+export function planSchema(): object {
+  const step = (i: number): object => ({
+    type: 'object',
+    properties: {
+      title: { type: 'string', minLength: 3, maxLength: 60 },
+      instructions: { type: 'string', minLength: 10, maxLength: 400 },
+      dependsOn: i === 0 ? { type: 'array', maxItems: 0, items: { type: 'integer' } } : { type: 'array', maxItems: Math.min(i, MAX_DEPS_PER_STEP), items: { type: 'integer', enum: Array.from({ length: i }, (_, j) => j + 1) } },
+    },
+    required: ['title', 'instructions', 'dependsOn'],
+    additionalProperties: false,
+  })
+  return {
+    type: 'object',
+    properties: {
+      steps: { type: 'array', minItems: MIN_STEPS, maxItems: MAX_STEPS, prefixItems: Array.from({ length: MAX_STEPS }, (_, i) => step(i)), items: false },
+    },
+    required: ['steps'],
+    additionalProperties: false,
+  }
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/** Parses model output into a plan, or explains (for a person and for the retry prompt) why not. */
+export function parsePlan(text: string): ParseResult<Plan> {
+  let raw: unknown
+  try {
+    raw = JSON.parse(extractJson(text))
+  } catch {
+    return { ok: false, reason: 'the reply is not valid JSON' }
+  }
+  if (!isRecord(raw) || !Array.isArray(raw.steps)) return { ok: false, reason: 'the reply has no "steps" array' }
+  const steps: PlanStep[] = []
+  for (const [i, s] of raw.steps.entries()) {
+    if (!isRecord(s)) return { ok: false, reason: `step ${i + 1} is not an object` }
+    const title = typeof s.title === 'string' ? s.title.trim() : ''
+    const instructions = typeof s.instructions === 'string' ? s.instructions.trim() : ''
+    if (title === '' || instructions === '') return { ok: false, reason: `step ${i + 1} needs a title and instructions` }
+    const deps = Array.isArray(s.dependsOn) ? s.dependsOn : []
+    if (!deps.every((d) => Number.isInteger(d))) return { ok: false, reason: `step ${i + 1} has non-numeric dependencies` }
+    steps.push({ title: title.slice(0, 60), instructions: instructions.slice(0, 400), dependsOn: [...new Set(deps as number[])] })
+  }
+  const checked = validatePlan({ steps })
+  return checked.ok ? { ok: true, value: { steps } } : checked
+}
+
+export function validatePlan(plan: Plan): ParseResult<Plan> {
+  const n = plan.steps.length
+  if (n < MIN_STEPS || n > MAX_STEPS) return { ok: false, reason: `a plan needs ${MIN_STEPS}–${MAX_STEPS} steps, this one has ${n}` }
+  for (const [i, step] of plan.steps.entries()) {
+    for (const d of step.dependsOn) {
+      if (d < 1 || d > n) return { ok: false, reason: `step ${i + 1} depends on step ${d}, which does not exist` }
+      if (d === i + 1) return { ok: false, reason: `step ${i + 1} depends on itself` }
+    }
+  }
+  const cycle = findCycle(plan.steps.map((s) => s.dependsOn.map((d) => d - 1)))
+  if (cycle) return { ok: false, reason: `steps ${cycle.map((i) => i + 1).join(' → ')} depend on each other in a cycle` }
+  return { ok: true, value: plan }
+}
+
+/** Returns one cycle (as step indices) or null. Iterative DFS: plans are tiny, but inputs are untrusted. */
+export function findCycle(edges: readonly (readonly number[])[]): number[] | null {
+  const state = new Array<number>(edges.length).fill(0) // 0 new, 1 on stack, 2 done
+  const parent = new Array<number>(edges.length).fill(-1)
+  for (let start = 0; start < edges.length; start++) {
+    if (state[start] !== 0) continue
+    const stack: { node: number; next: number }[] = [{ node: start, next: 0 }]
+    state[start] = 1
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!
+      const targets = edges[top.node] ?? []
+      if (top.next >= targets.length) {
+        state[top.node] = 2
+        stack.pop()
+        continue
+      }
+      const to = targets[top.next++]!
+      if (state[to] === 1) {
+        // `to` is on the stack, so walking parents from here reaches it.
+        const cycle: number[] = []
+        for (let at = top.node; ; at = parent[at]!) {
+          cycle.push(at)
+          if (at === to) break
+        }
+        return cycle.reverse()
+      }
+      if (state[to] === 0) {
+        state[to] = 1
+        parent[to] = top.node
+        stack.push({ node: to, next: 0 })
+      }
+    }
+  }
+  return null
+}
+
+/** Small models wrap JSON in prose or code fences; take the outermost object. */
+export function extractJson(text: string): string {
+  const start = text.indexOf('{')
+  const end = text.lastIndexOf('}')
+  return start >= 0 && end > start ? text.slice(start, end + 1) : text
+}
+
+/** When the planner can't produce a valid plan: the whole task as one step, so nothing is lost. */
+export function fallbackPlan(task: string): Plan {
+  return { steps: [{ title: 'Answer the task', instructions: task.slice(0, 400), dependsOn: [] }] }
+}

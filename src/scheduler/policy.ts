@@ -1,0 +1,124 @@
+/**
+ * Pure scheduling policy: who may run a task, in what order nodes should try,
+ * which task this node should claim now, and which claims/leases are dead.
+ * The loop in swarm-scheduler.ts applies these; it decides nothing itself.
+ */
+import type { NodeId } from '../mesh/protocol'
+import type { Role, TaskId } from '../board/dag-schema'
+import { claimScore, type DerivedTask } from './derive'
+
+export interface Candidate {
+  readonly id: NodeId
+  readonly roles: readonly Role[]
+  readonly tokensPerSec: number
+  /** 0..1 */
+  readonly load: number
+  readonly visible: boolean
+  /** Idle, not paused, engine ready: could start a task now. */
+  readonly available: boolean
+}
+
+/** Who may run this task. Verification goes to another node than the producer whenever one can. */
+export function eligibleCandidates(task: DerivedTask, candidates: readonly Candidate[]): Candidate[] {
+  const role = task.task.role
+  if (!role) return []
+  const able = candidates.filter((c) => c.available && c.roles.includes(role))
+  const producer = task.task.verifies?.producer
+  if (!producer) return able
+  const others = able.filter((c) => c.id !== producer)
+  return others.length > 0 ? others : able
+}
+
+/**
+ * Best first: visible tabs (hidden ones are throttled), then measured speed
+ * (log-bucketed so measurement noise doesn't decide), then lower load, then a
+ * per-task hash so equal nodes share the work instead of one always winning.
+ */
+export function rankCandidates(task: DerivedTask, candidates: readonly Candidate[]): Candidate[] {
+  const speed = (c: Candidate): number => Math.round(Math.log2(1 + Math.max(0, c.tokensPerSec)) * 2)
+  return [...candidates].sort(
+    (a, b) =>
+      Number(b.visible) - Number(a.visible) ||
+      speed(b) - speed(a) ||
+      a.load - b.load ||
+      claimScore(task.task.id, task.attempt, a.id) - claimScore(task.task.id, task.attempt, b.id) ||
+      a.id.localeCompare(b.id),
+  )
+}
+
+export interface ClaimChoice {
+  readonly taskId: TaskId
+  readonly attempt: number
+}
+
+export interface ChoiceInput {
+  readonly derived: ReadonlyMap<TaskId, DerivedTask>
+  readonly self: Candidate
+  readonly others: readonly Candidate[]
+  /** Local time this node first saw (task, attempt) ready. */
+  readonly readySince: (taskId: TaskId, attempt: number) => number
+  readonly now: number
+  /** Backoff per rank: rank r waits r × delta before claiming. */
+  readonly delta: number
+}
+
+/** The task this node should claim now (oldest first), and when to look again if none is due yet. */
+export function chooseTask(input: ChoiceInput): { choice: ClaimChoice | null; wakeInMs: number | null } {
+  let wake: number | null = null
+  const due: DerivedTask[] = []
+  for (const d of input.derived.values()) {
+    if (d.status !== 'ready' || d.superseded || !d.task.role) continue
+    const ranked = rankCandidates(d, eligibleCandidates(d, [input.self, ...input.others]))
+    const rank = ranked.findIndex((c) => c.id === input.self.id)
+    if (rank < 0) continue
+    const at = input.readySince(d.task.id, d.attempt) + rank * input.delta
+    if (at <= input.now) due.push(d)
+    else wake = Math.min(wake ?? Infinity, at - input.now)
+  }
+  due.sort((a, b) => a.task.createdAt - b.task.createdAt || a.task.id.localeCompare(b.task.id))
+  const first = due[0]
+  return { choice: first ? { taskId: first.task.id, attempt: first.attempt } : null, wakeInMs: wake }
+}
+
+export interface LivenessInput {
+  readonly derived: ReadonlyMap<TaskId, DerivedTask>
+  readonly selfId: NodeId
+  /** Is this (other) node connected to us now? */
+  readonly isAlive: (node: NodeId) => boolean
+  /** (task, attempt) this instance is working on or settling a claim for. */
+  readonly isMine: (taskId: TaskId, attempt: number) => boolean
+  /** Local time the winner's lease beat last changed (or the claim was first seen). */
+  readonly quietSince: (taskId: TaskId, attempt: number) => number
+  readonly now: number
+  readonly leaseTimeoutMs: number
+  readonly claimTimeoutMs: number
+}
+
+export interface Abandoned {
+  readonly taskId: TaskId
+  readonly attempt: number
+  readonly cause: 'holder-lost' | 'claim-stale'
+  readonly reason: string
+}
+
+/** Claims and leases whose holder is gone: their attempt ends so someone else can take the task over. */
+export function findAbandoned(input: LivenessInput): Abandoned[] {
+  const out: Abandoned[] = []
+  for (const d of input.derived.values()) {
+    if ((d.status !== 'running' && d.status !== 'claimed') || d.superseded || !d.winner) continue
+    const { id } = d.task
+    const running = d.status === 'running'
+    const cause = running ? 'holder-lost' : 'claim-stale'
+    const holder = d.winner
+    if (holder === input.selfId) {
+      // Ours on the board but not in this instance: the tab reloaded or crashed mid-task.
+      if (!input.isMine(id, d.attempt)) out.push({ taskId: id, attempt: d.attempt, cause, reason: 'its node restarted before finishing' })
+      continue
+    }
+    if (!input.isAlive(holder)) out.push({ taskId: id, attempt: d.attempt, cause, reason: `node ${holder.slice(0, 8)} left the swarm` })
+    else if (input.now - input.quietSince(id, d.attempt) > (running ? input.leaseTimeoutMs : input.claimTimeoutMs)) {
+      out.push({ taskId: id, attempt: d.attempt, cause, reason: running ? `the lease of ${holder.slice(0, 8)} expired` : `the claim of ${holder.slice(0, 8)} was never started` })
+    }
+  }
+  return out
+}

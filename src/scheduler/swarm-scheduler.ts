@@ -1,0 +1,271 @@
+/**
+ * The thin loop that applies the pure policy to one board: heal abandoned
+ * attempts, claim by rank-based backoff, settle, lease, run the role, write
+ * the result. There is no coordinator: every tab runs this same loop and the
+ * deterministic rules in derive.ts make them agree.
+ */
+import type { Clock } from '../clock'
+import { createLogger } from '../log'
+import type { Board } from '../board/board'
+import type { Role, TaskSnapshot } from '../board/dag-schema'
+import type { InferenceClient } from '../inference/types'
+import type { PeerView } from '../mesh/peer-directory'
+import type { NodeId } from '../mesh/protocol'
+import { runRole } from '../roles/run-role'
+import { deriveBoard, isTerminal, type DerivedTask } from './derive'
+import { chooseTask, findAbandoned, type Candidate } from './policy'
+import { buildRoleInput, resultWrites } from './task-io'
+import type { ExecutionSlot } from './execution-slot'
+
+const log = createLogger('scheduler')
+
+export interface SchedulerConfig {
+  /** Backoff per rank (rank r waits r × delta before claiming). */
+  readonly delta: number
+  /** Wait after claiming for competing claims to arrive before starting. */
+  readonly settleMs: number
+  readonly beatMs: number
+  readonly leaseTimeoutMs: number
+  readonly claimTimeoutMs: number
+  /** After start, peers we have not met yet are not judged gone. */
+  readonly joinGraceMs: number
+  readonly partialFlushMs: number
+  readonly idleTickMs: number
+}
+
+export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = {
+  delta: 400,
+  settleMs: 700,
+  beatMs: 1_000,
+  leaseTimeoutMs: 8_000,
+  claimTimeoutMs: 8_000,
+  joinGraceMs: 10_000,
+  partialFlushMs: 300,
+  idleTickMs: 1_000,
+}
+
+export interface SelfProfile {
+  readonly roles: readonly Role[]
+  readonly tokensPerSec: number
+  readonly visible: boolean
+  /** Paused donors and nodes without a ready engine take no work. */
+  readonly canWork: boolean
+}
+
+export interface SchedulerDeps {
+  readonly board: Board
+  readonly self: { readonly id: NodeId; readonly name: string }
+  /** Other nodes that can work on this board (none for the private board). */
+  readonly peers: () => readonly PeerView[]
+  readonly profile: () => SelfProfile
+  readonly inference: InferenceClient
+  readonly clock: Clock
+  readonly slot: ExecutionSlot
+  readonly config?: Partial<SchedulerConfig>
+}
+
+interface Running {
+  readonly taskId: string
+  readonly attempt: number
+  readonly abort: AbortController
+  beat: number
+  lostReason?: string
+}
+
+export function peerCandidate(p: PeerView): Candidate {
+  const c = p.presence.caps
+  return {
+    id: p.presence.id,
+    roles: (c.roles ?? []) as Role[],
+    tokensPerSec: c.tokensPerSec ?? 0,
+    load: p.presence.load,
+    visible: p.presence.visible,
+    available: p.presence.state === 'ready' && c.engineState === 'ready',
+  }
+}
+
+export class SwarmScheduler {
+  private readonly cfg: SchedulerConfig
+  private readonly readySeen = new Map<string, number>()
+  private readonly quiet = new Map<string, { sig: string; since: number }>()
+  private pending: { taskId: string; attempt: number; at: number } | null = null
+  private running: Running | null = null
+  private cancelTimer: (() => void) | null = null
+  private readonly startedAt: number
+  private stopped = false
+  private readonly unsubscribe: () => void
+
+  constructor(private readonly deps: SchedulerDeps) {
+    this.cfg = { ...DEFAULT_SCHEDULER_CONFIG, ...deps.config }
+    this.startedAt = deps.clock.now()
+    this.unsubscribe = deps.board.onChange(() => this.schedule(0))
+    this.schedule(0)
+  }
+
+  /** (task, attempt) this instance is running, for the UI and tests. */
+  current(): { taskId: string; attempt: number } | null {
+    return this.running ? { taskId: this.running.taskId, attempt: this.running.attempt } : null
+  }
+
+  /** Re-evaluate soon (presence or settings changed). */
+  poke(): void {
+    this.schedule(0)
+  }
+
+  destroy(): void {
+    this.stopped = true
+    this.cancelTimer?.()
+    this.unsubscribe()
+    if (this.running) {
+      // A closed tab writes nothing more: peers heal its attempt through the lease rules.
+      this.running.lostReason = 'this node stopped'
+      this.running.abort.abort()
+    }
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return
+    this.cancelTimer?.()
+    this.cancelTimer = this.deps.clock.setTimeout(() => this.tick(), ms)
+  }
+
+  private key(taskId: string, attempt: number): string {
+    return `${taskId}:${attempt}`
+  }
+
+  private tick(): void {
+    if (this.stopped) return
+    const { board, clock, self } = this.deps
+    const now = clock.now()
+    const tasks = board.snapshot()
+    const derived = deriveBoard(tasks)
+    this.observe(derived, now)
+    const peers = this.deps.peers()
+    const alive = new Set(peers.map((p) => p.presence.id))
+
+    for (const a of findAbandoned({
+      derived,
+      selfId: self.id,
+      isAlive: (n) => alive.has(n) || now - this.startedAt < this.cfg.joinGraceMs,
+      isMine: (t, k) => (this.running?.taskId === t && this.running.attempt === k) || (this.pending?.taskId === t && this.pending.attempt === k),
+      quietSince: (t, k) => this.quiet.get(this.key(t, k))?.since ?? now,
+      now,
+      leaseTimeoutMs: this.cfg.leaseTimeoutMs,
+      claimTimeoutMs: this.cfg.claimTimeoutMs,
+    })) {
+      log.info(`taking over ${a.taskId} after attempt ${a.attempt}: ${a.reason}`)
+      board.addRequeue(a.taskId, { attempt: a.attempt, cause: a.cause, reason: a.reason, by: self.id })
+    }
+
+    if (this.running) this.checkStillWinner(derived)
+    let next = this.cfg.idleTickMs
+    if (this.pending) {
+      const settleLeft = this.pending.at + this.cfg.settleMs - now
+      if (settleLeft <= 0) this.settle(derived, tasks)
+      else next = Math.min(next, settleLeft)
+    }
+    const profile = this.deps.profile()
+    if (!this.running && !this.pending && profile.canWork && this.deps.slot.isFree()) {
+      const me: Candidate = { id: self.id, roles: profile.roles, tokensPerSec: profile.tokensPerSec, load: 0, visible: profile.visible, available: true }
+      const { choice, wakeInMs } = chooseTask({
+        derived,
+        self: me,
+        others: peers.map(peerCandidate),
+        readySince: (t, k) => this.readySeen.get(this.key(t, k)) ?? now,
+        now,
+        delta: this.cfg.delta,
+      })
+      if (choice && this.deps.slot.take(`${choice.taskId}:${choice.attempt}`)) {
+        board.addClaim(choice.taskId, { node: self.id, name: self.name, attempt: choice.attempt })
+        this.pending = { ...choice, at: now }
+        next = Math.min(next, this.cfg.settleMs)
+      } else if (wakeInMs !== null) next = Math.min(next, wakeInMs)
+    }
+    this.schedule(Math.max(10, next))
+  }
+
+  /** Remembers, on the local clock, when tasks became ready and when leases last beat. */
+  private observe(derived: ReadonlyMap<string, DerivedTask>, now: number): void {
+    for (const d of derived.values()) {
+      const k = this.key(d.task.id, d.attempt)
+      if (d.status === 'ready' && !this.readySeen.has(k)) this.readySeen.set(k, now)
+      if (d.status === 'running' || d.status === 'claimed') {
+        const lease = [...d.task.leases.values()].find((l) => l.attempt === d.attempt && l.node === d.winner)
+        const sig = d.status === 'running' ? `lease:${d.winner}:${lease?.beat}` : `claim:${d.winner}`
+        const q = this.quiet.get(k)
+        if (!q || q.sig !== sig) this.quiet.set(k, { sig, since: now })
+      }
+    }
+  }
+
+  private settle(derived: ReadonlyMap<string, DerivedTask>, tasks: readonly TaskSnapshot[]): void {
+    const p = this.pending!
+    this.pending = null
+    const d = derived.get(p.taskId as never)
+    if (!d || d.status !== 'claimed' || d.attempt !== p.attempt || d.winner !== this.deps.self.id || d.superseded) {
+      this.deps.slot.release()
+      return
+    }
+    this.start(d, tasks, derived)
+  }
+
+  private checkStillWinner(derived: ReadonlyMap<string, DerivedTask>): void {
+    const r = this.running!
+    const d = derived.get(r.taskId as never)
+    let lost: string | undefined
+    if (!d || d.superseded) lost = 'the task was superseded'
+    else if (d.attempt !== r.attempt) lost = `attempt ${r.attempt} was ended by another node`
+    else if (isTerminal(d.status)) lost = 'the task already finished elsewhere'
+    else if (d.winner && d.winner !== this.deps.self.id) lost = `node ${d.winner.slice(0, 8)} holds the lease`
+    if (lost && !r.lostReason) {
+      r.lostReason = lost
+      log.info(`stopping ${r.taskId}: ${lost}`)
+      r.abort.abort()
+    }
+  }
+
+  private start(d: DerivedTask, tasks: readonly TaskSnapshot[], derived: ReadonlyMap<string, DerivedTask>): void {
+    const { board, self, clock } = this.deps
+    const task = d.task
+    const run: Running = { taskId: task.id, attempt: d.attempt, abort: new AbortController(), beat: 0 }
+    this.running = run
+    board.addLease(task.id, { node: self.id, name: self.name, attempt: d.attempt, beat: 0 })
+    const beat = (): void => {
+      if (this.running !== run) return
+      run.beat++
+      board.addLease(task.id, { node: self.id, name: self.name, attempt: d.attempt, beat: run.beat })
+      cancelBeat = clock.setTimeout(beat, this.cfg.beatMs)
+    }
+    let cancelBeat = clock.setTimeout(beat, this.cfg.beatMs)
+    const startedAt = clock.now()
+    let lastFlush = 0
+    log.info(`running ${task.kind} ${task.id} (attempt ${d.attempt})`)
+    runRole(buildRoleInput(d, tasks, derived), this.deps.inference, {
+      signal: run.abort.signal,
+      runId: `${task.id}-${d.attempt}`,
+      onText: (text) => {
+        const now = clock.now()
+        if (now - lastFlush < this.cfg.partialFlushMs || this.running !== run) return
+        lastFlush = now
+        board.setPartial(task.id, d.attempt, self.id, text.slice(-20_000))
+      },
+    })
+      .then((out) => {
+        if (run.lostReason) return
+        const w = resultWrites(d, out, self, startedAt, clock.now())
+        board.addResult(task.id, w.result, w.children, w.requeue)
+      })
+      .catch((err: unknown) => {
+        if (run.lostReason) return
+        const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
+        log.warn(`${task.kind} ${task.id} attempt ${d.attempt} failed: ${reason}`)
+        board.addRequeue(task.id, { attempt: d.attempt, cause: 'error', reason: reason.slice(0, 1_000), by: self.id })
+      })
+      .finally(() => {
+        cancelBeat()
+        if (this.running === run) this.running = null
+        this.deps.slot.release()
+        this.schedule(0)
+      })
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * Seeded swarm simulation: N nodes, each with a real Y.Doc, Board and
+ * SwarmScheduler, the (fake, in-process) simulated engine, and a virtual
+ * network driven by a ManualClock. Links behave like y-webrtc's ordered,
+ * reliable data channels: updates arrive after a random delay, in order per
+ * link; a link that goes down loses what is in flight, and coming back up
+ * runs a full state exchange (y-webrtc's sync step 1/2).
+ */
+import * as Y from 'yjs'
+import { Board } from '../../src/board/board'
+import { ALL_ROLES } from '../../src/board/dag-schema'
+import { seededRandom, type Random } from '../../src/clock'
+import { createInProcessSimClient } from '../../src/inference/in-process-client'
+import type { GenerateRequest, InferenceClient } from '../../src/inference/types'
+import type { PeerView } from '../../src/mesh/peer-directory'
+import { PRESENCE_VERSION, type NodeId } from '../../src/mesh/protocol'
+import { ExecutionSlot } from '../../src/scheduler/execution-slot'
+import { SwarmScheduler, type SchedulerConfig } from '../../src/scheduler/swarm-scheduler'
+import { ManualClock } from '../unit/fake-clock'
+
+export interface SimNode {
+  readonly index: number
+  readonly id: NodeId
+  readonly name: string
+  readonly doc: Y.Doc
+  readonly board: Board
+  readonly slot: ExecutionSlot
+  readonly inference: InferenceClient
+  scheduler: SwarmScheduler | null
+  alive: boolean
+}
+
+export interface Overlap {
+  readonly run: string
+  readonly nodes: readonly string[]
+  readonly at: number
+}
+
+const NET = Symbol('net')
+
+export class SwarmSim {
+  readonly clock = new ManualClock()
+  readonly random: Random
+  readonly nodes: SimNode[] = []
+  /** `${i}-${j}` (i<j) → link is up */
+  private readonly links = new Set<string>()
+  private readonly linkEpoch = new Map<string, number>()
+  /** Last time the mesh was not fully connected among alive nodes (a partition, kill or join). */
+  lastDisturbance = 0
+  readonly overlaps: Overlap[] = []
+  private readonly active = new Map<string, Set<string>>()
+
+  constructor(
+    readonly seed: number,
+    private readonly config: Partial<SchedulerConfig> = {},
+    private readonly tokensPerSec = 40,
+  ) {
+    this.random = seededRandom(seed)
+  }
+
+  addNode(): SimNode {
+    const index = this.nodes.length
+    const id = `node-${String(index).padStart(4, '0')}-${this.seed}` as NodeId
+    const doc = new Y.Doc()
+    const board = new Board(doc, this.clock, seededRandom(this.seed * 100 + index))
+    const node: SimNode = { index, id, name: `sim-${index}`, doc, board, slot: new ExecutionSlot(), inference: this.trackedInference(id, index), scheduler: null, alive: true }
+    this.nodes.push(node)
+    doc.on('update', (update: Uint8Array, origin: unknown) => {
+      if (origin === NET) return
+      for (const other of this.nodes) if (other !== node) this.send(node, other, update)
+    })
+    for (const other of this.nodes) if (other !== node && other.alive) this.connect(node, other)
+    this.lastDisturbance = this.clock.now()
+    return node
+  }
+
+  /** Loads the engine and starts the node's scheduler. */
+  async start(node: SimNode): Promise<void> {
+    await this.clock.runUntilSettled(node.inference.load('sim-fast', () => {}))
+    node.scheduler = new SwarmScheduler({
+      board: node.board,
+      self: { id: node.id, name: node.name },
+      peers: () => this.peersOf(node),
+      profile: () => ({ roles: ALL_ROLES, tokensPerSec: this.tokensPerSec, visible: true, canWork: node.alive }),
+      inference: node.inference,
+      clock: this.clock,
+      slot: node.slot,
+      config: this.config,
+    })
+    node.slot.onChange(() => this.nodes.forEach((n) => n.scheduler?.poke()))
+  }
+
+  kill(node: SimNode): void {
+    node.alive = false
+    node.scheduler?.destroy()
+    node.scheduler = null
+    for (const other of this.nodes) this.disconnect(node, other)
+    this.lastDisturbance = this.clock.now()
+  }
+
+  partition(groupA: readonly SimNode[]): void {
+    for (const a of groupA) for (const b of this.nodes) if (!groupA.includes(b)) this.disconnect(a, b)
+    this.lastDisturbance = this.clock.now()
+  }
+
+  healAll(): void {
+    for (const a of this.nodes) for (const b of this.nodes) if (a.index < b.index && a.alive && b.alive) this.connect(a, b)
+    this.lastDisturbance = this.clock.now()
+  }
+
+  alive(): SimNode[] {
+    return this.nodes.filter((n) => n.alive)
+  }
+
+  private linkKey(a: SimNode, b: SimNode): string {
+    return a.index < b.index ? `${a.index}-${b.index}` : `${b.index}-${a.index}`
+  }
+
+  isLinked(a: SimNode, b: SimNode): boolean {
+    return this.links.has(this.linkKey(a, b))
+  }
+
+  private connect(a: SimNode, b: SimNode): void {
+    const key = this.linkKey(a, b)
+    if (this.links.has(key) || !a.alive || !b.alive) return
+    this.links.add(key)
+    this.linkEpoch.set(key, (this.linkEpoch.get(key) ?? 0) + 1)
+    // Sync step 1/2 in both directions, like y-webrtc on connect.
+    this.send(a, b, Y.encodeStateAsUpdate(a.doc, Y.encodeStateVector(b.doc)))
+    this.send(b, a, Y.encodeStateAsUpdate(b.doc, Y.encodeStateVector(a.doc)))
+    a.scheduler?.poke()
+    b.scheduler?.poke()
+  }
+
+  private disconnect(a: SimNode, b: SimNode): void {
+    const key = this.linkKey(a, b)
+    if (!this.links.delete(key)) return
+    this.linkEpoch.set(key, (this.linkEpoch.get(key) ?? 0) + 1)
+    a.scheduler?.poke()
+    b.scheduler?.poke()
+  }
+
+  /** In-order delivery per link after a random delay; lost if the link drops meanwhile. */
+  private readonly lastDelivery = new Map<string, number>()
+  private send(from: SimNode, to: SimNode, update: Uint8Array): void {
+    const key = this.linkKey(from, to)
+    if (!this.links.has(key)) return
+    const epoch = this.linkEpoch.get(key)
+    const dirKey = `${from.index}>${to.index}`
+    const at = Math.max(this.clock.now() + 5 + Math.floor(this.random.next() * 60), this.lastDelivery.get(dirKey) ?? 0)
+    this.lastDelivery.set(dirKey, at)
+    this.clock.setTimeout(() => {
+      if (this.linkEpoch.get(key) !== epoch || !to.alive) return
+      Y.applyUpdate(to.doc, update, NET)
+    }, at - this.clock.now())
+  }
+
+  peersOf(node: SimNode): PeerView[] {
+    return this.nodes
+      .filter((o) => o !== node && o.alive && this.isLinked(node, o))
+      .map((o) => ({
+        clientId: o.index,
+        direct: true,
+        lastSeen: this.clock.now(),
+        presence: {
+          v: PRESENCE_VERSION,
+          id: o.id,
+          name: o.name,
+          appVersion: 'sim',
+          state: o.slot.isFree() ? 'ready' : 'busy',
+          visible: true,
+          meshPeerId: `mesh-${o.index}`,
+          caps: { webgpu: false, engine: 'sim', simulated: true, engineState: 'ready', tokensPerSec: this.tokensPerSec, roles: ALL_ROLES },
+          load: o.slot.isFree() ? 0 : 1,
+          hb: 0,
+        },
+      }))
+  }
+
+  /** Wraps the engine to record when two nodes generate for the same (task, attempt) at once. */
+  private trackedInference(id: NodeId, index: number): InferenceClient {
+    const inner = createInProcessSimClient({ clock: this.clock, seed: this.seed * 1000 + index, tokensPerSec: this.tokensPerSec, loadMs: 10 })
+    const generate = async (req: GenerateRequest, onToken: (d: string) => void) => {
+      const run = (req.runId ?? '').replace(/-\d+$/, '')
+      const set = this.active.get(run) ?? new Set<string>()
+      this.active.set(run, set)
+      set.add(id)
+      if (set.size > 1) this.overlaps.push({ run, nodes: [...set], at: this.clock.now() })
+      try {
+        return await inner.generate(req, onToken)
+      } finally {
+        set.delete(id)
+      }
+    }
+    void index
+    return { ...bindAll(inner), generate }
+  }
+}
+
+function bindAll(client: InferenceClient): InferenceClient {
+  return {
+    probe: () => client.probe(),
+    listModels: () => client.listModels(),
+    load: (m, p) => client.load(m, p),
+    generate: (r, t) => client.generate(r, t),
+    abort: (r) => client.abort(r),
+    unload: () => client.unload(),
+    cacheStatus: () => client.cacheStatus(),
+    deleteFromCache: (m) => client.deleteFromCache(m),
+    stats: () => client.stats(),
+    destroy: () => client.destroy(),
+  }
+}
