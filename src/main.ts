@@ -1,7 +1,7 @@
 /**
  * Composition root: the only file that knows every subsystem. It reads the
  * URL, picks real implementations of each side effect, wires observers to the
- * Y.Doc and mounts the UI.
+ * Y.Docs and mounts the UI.
  */
 import * as Y from 'yjs'
 import './ui/styles.css'
@@ -16,14 +16,21 @@ import {
   memoryIdentityStore,
   parseJoinParams,
   webLocks,
-  NodeState,
   type Capabilities,
   type NodeIdentity,
+  type NodeState,
   type PresenceInput,
 } from './mesh'
+import { EngineController, browserStore, createWorkerInferenceClient, parseInferenceParams } from './inference'
+import { BusyMeter, ExecutionSlot, SwarmScheduler, computeLedger, deriveBoard, type DerivedTask } from './scheduler'
 import { createHeader } from './ui/header'
 import { createSwarmPanel } from './ui/swarm-panel'
 import { createBoardView } from './ui/board-view'
+import { createGraphView } from './ui/graph-view'
+import { createNodeDetail } from './ui/node-detail'
+import { createFinalAnswer } from './ui/final-answer'
+import { createDonorControls, loadDonorSettings } from './ui/donor-controls'
+import { mountNodePanel } from './ui/node-panel'
 import { h } from './ui/dom'
 
 const log = createLogger('main')
@@ -38,24 +45,21 @@ async function loadIdentity(): Promise<NodeIdentity> {
   }
 }
 
-/** Main-thread WebGPU summary for presence (vendor/architecture only). */
-async function gpuSummary(): Promise<Capabilities> {
-  try {
-    const adapter = navigator.gpu ? await navigator.gpu.requestAdapter() : null
-    if (!adapter) return { webgpu: false }
-    return { webgpu: true, vendor: adapter.info.vendor, architecture: adapter.info.architecture }
-  } catch {
-    return { webgpu: false }
-  }
-}
-
 async function start(root: HTMLElement): Promise<void> {
   const params = parseJoinParams(location)
-  for (const problem of params.problems) log.warn(problem)
+  const inferenceParams = parseInferenceParams(location.search, location.href)
+  const problems = [...params.problems, ...inferenceParams.problems]
+  for (const problem of problems) log.warn(problem)
   const identity = await loadIdentity()
+  const store = browserStore()
+
+  // Shared board: synced by the mesh, kept in IndexedDB. Private board: IndexedDB only, never meshed.
   const doc = new Y.Doc()
   const persistence = indexedDbPersistence(`mindos-board:${params.room}`, doc)
   const board = new Board(doc, systemClock, systemRandom)
+  const privateDoc = new Y.Doc()
+  const privatePersistence = indexedDbPersistence(`mindos-private:${params.room}:${identity.id}`, privateDoc)
+  const privateBoard = new Board(privateDoc, systemClock, systemRandom, true)
   const mesh = new WebrtcMesh({
     doc,
     room: ROOM_TOPIC_PREFIX + params.room,
@@ -65,45 +69,137 @@ async function start(root: HTMLElement): Promise<void> {
     clock: systemClock,
   })
 
-  const header = createHeader({
-    room: params.room,
-    link: joinLink(location.origin, location.pathname, location.search, params.room, params.key),
-    keyed: params.key !== undefined,
-    problems: params.problems,
+  const client = createWorkerInferenceClient(inferenceParams)
+  const controller = new EngineController({
+    client,
+    store,
+    autoload: inferenceParams.autoload || inferenceParams.engine === 'sim',
+    ...(inferenceParams.model ? { preferredModel: inferenceParams.model } : {}),
   })
-  const swarmPanel = createSwarmPanel(identity)
-  const boardView = createBoardView(board, identity, systemClock.now)
-  root.replaceChildren(header.element, h('main', { class: 'layout' }, boardView.element, h('aside', { class: 'side' }, swarmPanel.element)))
-
-  let caps: Capabilities = { webgpu: false }
-  const presence = (): PresenceInput => ({
-    id: identity.id,
-    name: identity.name,
-    appVersion: __APP_VERSION__,
-    state: NodeState.ready,
-    visible: document.visibilityState === 'visible',
-    caps,
-    load: 0,
-  })
-  const renderSwarm = (): void => {
-    const peers = mesh.peers()
-    header.update(mesh.status(), peers.length)
-    swarmPanel.update({ ...presence(), v: 1, meshPeerId: '', hb: 0 }, peers)
+  const inference = controller.asClient()
+  const slot = new ExecutionSlot()
+  const busyMeter = new BusyMeter(systemClock.now)
+  slot.onChange((busy) => busyMeter.set(busy))
+  let donor = loadDonorSettings(store)
+  const profile = () => {
+    const s = controller.summary()
+    return { roles: donor.roles, tokensPerSec: s.tokensPerSec ?? 0, load: busyMeter.load(), visible: document.visibilityState === 'visible', canWork: !donor.paused && (s.state === 'ready' || s.state === 'generating') }
   }
-  mesh.setPresence(presence())
-  mesh.onChange(renderSwarm)
-  board.onChange(() => boardView.render())
-  document.addEventListener('visibilitychange', () => mesh.setPresence(presence()))
-  void persistence.loaded.then(() => boardView.render())
-  void gpuSummary().then((c) => {
-    caps = c
-    mesh.setPresence(presence())
-    renderSwarm()
+  const self = { id: identity.id, name: identity.name }
+  const schedulers = [
+    new SwarmScheduler({ board, self, peers: () => mesh.peers(), profile, inference, clock: systemClock, slot }),
+    new SwarmScheduler({ board: privateBoard, self, peers: () => [], profile, inference, clock: systemClock, slot }),
+  ]
+
+  // ---- UI ----
+  let selectedRoot: string | null = null
+  let selectedNode: string | null = null
+  const header = createHeader({ room: params.room, link: joinLink(location.origin, location.pathname, location.search, params.room, params.key), keyed: params.key !== undefined, problems })
+  const swarmPanel = createSwarmPanel(identity)
+  const graph = createGraphView((id) => {
+    selectedNode = id
+    render()
   })
-  boardView.render()
-  renderSwarm()
-  setInterval(() => boardView.render(), 30_000) // keeps "n min ago" honest
+  const detail = createNodeDetail()
+  const finalAnswer = createFinalAnswer()
+  const boardView = createBoardView(board, privateBoard, identity, (id) => {
+    selectedRoot = id
+    selectedNode = null
+    render()
+  })
+  const nodePanelHost = h('section', { class: 'panel' })
+  const donorControls = createDonorControls(store, donor, (next) => {
+    donor = next
+    publishPresence()
+    schedulers.forEach((s) => s.poke())
+  })
+  root.replaceChildren(
+    header.element,
+    h(
+      'main',
+      { class: 'layout' },
+      h('div', { class: 'work' }, boardView.element, finalAnswer.element, graph.element, detail.element),
+      h('aside', { class: 'side' }, swarmPanel.element, nodePanelHost, h('section', { class: 'panel' }, h('h2', {}, 'Donation'), donorControls)),
+    ),
+  )
+  mountNodePanel(nodePanelHost, controller)
+
+  // ---- presence ----
+  const presence = (): PresenceInput => {
+    const s = controller.summary()
+    const probe = controller.snapshot().probe
+    const caps: Capabilities = {
+      webgpu: probe?.webgpu ?? false,
+      ...(probe?.adapter ? { vendor: probe.adapter.vendor, architecture: probe.adapter.architecture } : {}),
+      engine: s.engine,
+      simulated: s.simulated,
+      backend: s.backend,
+      model: s.model,
+      tokensPerSec: s.tokensPerSec,
+      engineState: s.state,
+      roles: donor.roles,
+    }
+    const state: NodeState = donor.paused ? 'paused' : !slot.isFree() ? 'busy' : s.state === 'ready' ? 'ready' : 'joining'
+    return { id: identity.id, name: identity.name, appVersion: __APP_VERSION__, state, visible: document.visibilityState === 'visible', caps, load: busyMeter.load() }
+  }
+  const publishPresence = (): void => mesh.setPresence(presence())
+
+  // ---- rendering (batched to one frame) ----
+  let frame = 0
+  const render = (): void => {
+    if (frame) return
+    frame = requestAnimationFrame(() => {
+      frame = 0
+      const now = systemClock.now()
+      const sharedDerived = deriveBoard(board.snapshot())
+      const privateDerived = deriveBoard(privateBoard.snapshot())
+      const all = new Map<string, DerivedTask>([...sharedDerived, ...privateDerived])
+      const roots = [...all.values()].filter((d) => d.task.kind === 'root').sort((a, b) => b.task.createdAt - a.task.createdAt)
+      if (!selectedRoot || !all.has(selectedRoot)) selectedRoot = roots[0]?.task.id ?? null
+      const peers = mesh.peers()
+      const names = new Map<string, string>([[identity.id, `${identity.name} (this tab)`], ...peers.map((p) => [p.presence.id, p.presence.name] as [string, string])])
+      const nameOf = (node: string): string => names.get(node) ?? nameFromBoard(all, node) ?? node.slice(0, 8)
+      header.update(mesh.status(), peers.length)
+      swarmPanel.update({ ...presence(), v: 1, meshPeerId: '', hb: 0 }, peers, computeLedger(sharedDerived.values()))
+      boardView.render([{ board, derived: sharedDerived }, { board: privateBoard, derived: privateDerived }], selectedRoot, now)
+      finalAnswer.render(selectedRoot ? (all.get(selectedRoot) ?? null) : null)
+      graph.render(selectedRoot, all, nameOf)
+      detail.render(selectedNode ? (all.get(selectedNode) ?? null) : null, all)
+    })
+  }
+
+  mesh.onChange(() => {
+    render()
+    schedulers[0]!.poke()
+  })
+  board.onChange(render)
+  privateBoard.onChange(render)
+  controller.subscribe(() => {
+    publishPresence()
+    schedulers.forEach((s) => s.poke())
+    render()
+  })
+  slot.onChange(() => {
+    publishPresence()
+    render()
+  })
+  document.addEventListener('visibilitychange', publishPresence)
+  void persistence.loaded.then(render)
+  void privatePersistence.loaded.then(render)
+  setInterval(render, 30_000) // keeps "n min ago" honest
+  publishPresence()
+  void controller.start()
+  render()
   log.info(`joined room "${params.room}" as ${identity.name} (${identity.id})`)
+}
+
+/** A node that left still has a name on the board: the claims and results it wrote. */
+function nameFromBoard(all: ReadonlyMap<string, DerivedTask>, node: string): string | undefined {
+  for (const d of all.values()) {
+    for (const c of d.task.claims.values()) if (c.node === node) return c.name
+    for (const r of d.task.results.values()) if (r.provenance.node === node) return r.provenance.name
+  }
+  return undefined
 }
 
 const root = document.getElementById('app')

@@ -52,7 +52,7 @@ export function checkSignalingFrame(frame: unknown, keyed: boolean): ParseResult
 export interface PendingConn {
   readonly peerId: string
   readonly connected: boolean
-  /** When we first saw this connection attempt. */
+  /** When we first tried to reach this peer id without success (kept across evictions). */
   readonly since: number
 }
 
@@ -66,7 +66,11 @@ export interface PendingPolicy {
 export interface PendingDecision {
   /** Never connected within the timeout: drop and distrust the peer id. */
   readonly timedOut: readonly string[]
-  /** Over the pending cap: drop the oldest attempts, without distrusting them. */
+  /**
+   * Over the pending cap: drop the attempts whose peers have been unreachable
+   * longest, without distrusting them yet. A newly arrived honest tab is the
+   * youngest attempt, so a crowd of silent announcers cannot push it out.
+   */
   readonly evicted: readonly string[]
 }
 

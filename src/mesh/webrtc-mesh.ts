@@ -63,7 +63,8 @@ const DISTRUST_MS = 5 * 60_000
 export class WebrtcMesh implements MeshAdapter {
   private readonly provider: WebrtcProvider
   private readonly listeners = new Set<() => void>()
-  private readonly firstSeen = new WeakMap<WebrtcConnLike, number>()
+  /** peer id → first unanswered connection attempt; survives eviction so a crowd of fake peers times out. */
+  private readonly firstAttempt = new Map<string, number>()
   private readonly distrusted = new Map<string, number>()
   private readonly lostAt = new Map<string, number>()
   private lastDirect = new Set<string>()
@@ -191,17 +192,22 @@ export class WebrtcMesh implements MeshAdapter {
     const now = this.opts.clock.now()
     if (room) {
       const conns = [...room.webrtcConns.entries()].map(([peerId, c]) => {
-        if (!this.firstSeen.has(c)) this.firstSeen.set(c, now)
-        return { peerId, connected: c.connected, since: this.firstSeen.get(c) ?? now }
+        if (c.connected) this.firstAttempt.delete(peerId)
+        else if (!this.firstAttempt.has(peerId)) this.firstAttempt.set(peerId, now)
+        return { peerId, connected: c.connected, since: this.firstAttempt.get(peerId) ?? now }
       })
       const decision = decidePendingConnections(conns, now, this.policy)
       for (const peerId of decision.timedOut) {
         log.warn(`peer ${peerId.slice(0, 8)} announced itself but never connected; ignoring it for ${DISTRUST_MS / 60_000} min`)
         this.distrusted.set(peerId, now + DISTRUST_MS)
+        this.firstAttempt.delete(peerId)
         room.webrtcConns.get(peerId)?.destroy()
       }
       for (const peerId of decision.evicted) room.webrtcConns.get(peerId)?.destroy()
     }
+    for (const [peerId, until] of this.distrusted) if (until <= now) this.distrusted.delete(peerId)
+    // Attempts that vanished (evicted, closed) but were never answered keep counting toward the timeout for a while.
+    for (const [peerId, since] of this.firstAttempt) if (now - since > 2 * this.policy.connectTimeoutMs) this.firstAttempt.delete(peerId)
     for (const conn of this.signalingConns()) this.guard(conn)
     this.refresh()
   }

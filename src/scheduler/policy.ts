@@ -16,17 +16,22 @@ export interface Candidate {
   readonly visible: boolean
   /** Idle, not paused, engine ready: could start a task now. */
   readonly available: boolean
+  /** In the swarm and able to take work at all (possibly busy right now). */
+  readonly capable: boolean
 }
 
-/** Who may run this task. Verification goes to another node than the producer whenever one can. */
+/**
+ * Who may run this task now. Verification goes to another node than the
+ * producer whenever another verifier is in the swarm, even if it is busy at
+ * the moment: waiting for it beats a node judging its own work.
+ */
 export function eligibleCandidates(task: DerivedTask, candidates: readonly Candidate[]): Candidate[] {
   const role = task.task.role
   if (!role) return []
-  const able = candidates.filter((c) => c.available && c.roles.includes(role))
+  const withRole = candidates.filter((c) => c.roles.includes(role))
   const producer = task.task.verifies?.producer
-  if (!producer) return able
-  const others = able.filter((c) => c.id !== producer)
-  return others.length > 0 ? others : able
+  const excludeProducer = producer !== undefined && withRole.some((c) => c.id !== producer && c.capable)
+  return withRole.filter((c) => c.available && !(excludeProducer && c.id === producer))
 }
 
 /**

@@ -48,6 +48,8 @@ export interface SelfProfile {
   readonly roles: readonly Role[]
   readonly tokensPerSec: number
   readonly visible: boolean
+  /** Same figure peers see in our presence, so every node ranks us alike. */
+  readonly load: number
   /** Paused donors and nodes without a ready engine take no work. */
   readonly canWork: boolean
 }
@@ -81,6 +83,7 @@ export function peerCandidate(p: PeerView): Candidate {
     load: p.presence.load,
     visible: p.presence.visible,
     available: p.presence.state === 'ready' && c.engineState === 'ready',
+    capable: p.presence.state !== 'paused' && (c.engineState === 'ready' || c.engineState === 'generating'),
   }
 }
 
@@ -166,7 +169,7 @@ export class SwarmScheduler {
     }
     const profile = this.deps.profile()
     if (!this.running && !this.pending && profile.canWork && this.deps.slot.isFree()) {
-      const me: Candidate = { id: self.id, roles: profile.roles, tokensPerSec: profile.tokensPerSec, load: 0, visible: profile.visible, available: true }
+      const me: Candidate = { id: self.id, roles: profile.roles, tokensPerSec: profile.tokensPerSec, load: profile.load, visible: profile.visible, available: true, capable: true }
       const { choice, wakeInMs } = chooseTask({
         derived,
         self: me,

@@ -1,26 +1,38 @@
 /** Who is in the swarm: this node, then one card per connected peer. */
 import type { NodeIdentity, PeerView, PresenceState } from '../mesh'
+import type { LedgerRow } from '../scheduler'
 import { h, replaceChildren } from './dom'
 
 export interface SwarmPanelView {
   readonly element: HTMLElement
-  update(self: PresenceState | null, peers: readonly PeerView[]): void
+  update(self: PresenceState | null, peers: readonly PeerView[], ledger: readonly LedgerRow[]): void
 }
 
 export function createSwarmPanel(identity: NodeIdentity): SwarmPanelView {
   const countEl = h('span', { testid: 'peer-count' }, '0')
   const selfEl = h('div', { class: 'card self' })
   const listEl = h('div', { class: 'peer-list', testid: 'peer-list' })
+  const ledgerEl = h('table', { class: 'ledger small', testid: 'ledger' })
   const element = h(
     'section',
     { class: 'panel swarm-panel' },
     h('h2', {}, 'Swarm ', h('span', { class: 'muted' }, '· '), countEl, h('span', { class: 'muted' }, ' other peers')),
     selfEl,
     listEl,
+    h('h3', {}, 'Contributions'),
+    ledgerEl,
   )
   return {
     element,
-    update(self, peers) {
+    update(self, peers, ledger) {
+      replaceChildren(ledgerEl, [
+        h('tr', {}, h('th', {}, 'node'), h('th', {}, 'tasks'), h('th', {}, 'tokens')),
+        ...(ledger.length === 0
+          ? [h('tr', {}, h('td', { class: 'muted', colspan: 3 }, 'Nothing finished yet.'))]
+          : ledger.map((r) =>
+              h('tr', { testid: 'ledger-row', 'data-node': r.node }, h('td', {}, r.name, r.simulated ? h('span', { class: 'sim-label' }, ' (simulated)') : null), h('td', {}, String(r.tasks)), h('td', {}, String(r.tokens))),
+            )),
+      ])
       countEl.textContent = String(peers.length)
       replaceChildren(selfEl, [
         h('div', { class: 'card-title' }, h('strong', {}, identity.name), h('span', { class: 'badge' }, 'this tab')),

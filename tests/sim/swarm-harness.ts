@@ -14,7 +14,7 @@ import { createInProcessSimClient } from '../../src/inference/in-process-client'
 import type { GenerateRequest, InferenceClient } from '../../src/inference/types'
 import type { PeerView } from '../../src/mesh/peer-directory'
 import { PRESENCE_VERSION, type NodeId } from '../../src/mesh/protocol'
-import { ExecutionSlot } from '../../src/scheduler/execution-slot'
+import { BusyMeter, ExecutionSlot } from '../../src/scheduler/execution-slot'
 import { SwarmScheduler, type SchedulerConfig } from '../../src/scheduler/swarm-scheduler'
 import { ManualClock } from '../unit/fake-clock'
 
@@ -25,6 +25,7 @@ export interface SimNode {
   readonly doc: Y.Doc
   readonly board: Board
   readonly slot: ExecutionSlot
+  readonly meter: BusyMeter
   readonly inference: InferenceClient
   scheduler: SwarmScheduler | null
   alive: boolean
@@ -63,8 +64,9 @@ export class SwarmSim {
     const id = `node-${String(index).padStart(4, '0')}-${this.seed}` as NodeId
     const doc = new Y.Doc()
     const board = new Board(doc, this.clock, seededRandom(this.seed * 100 + index))
-    const node: SimNode = { index, id, name: `sim-${index}`, doc, board, slot: new ExecutionSlot(), inference: this.trackedInference(id, index), scheduler: null, alive: true }
+    const node: SimNode = { index, id, name: `sim-${index}`, doc, board, slot: new ExecutionSlot(), meter: new BusyMeter(() => this.clock.now()), inference: this.trackedInference(id, index), scheduler: null, alive: true }
     this.nodes.push(node)
+    node.slot.onChange((busy) => node.meter.set(busy))
     doc.on('update', (update: Uint8Array, origin: unknown) => {
       if (origin === NET) return
       for (const other of this.nodes) if (other !== node) this.send(node, other, update)
@@ -81,7 +83,7 @@ export class SwarmSim {
       board: node.board,
       self: { id: node.id, name: node.name },
       peers: () => this.peersOf(node),
-      profile: () => ({ roles: ALL_ROLES, tokensPerSec: this.tokensPerSec, visible: true, canWork: node.alive }),
+      profile: () => ({ roles: ALL_ROLES, tokensPerSec: this.tokensPerSec, load: node.meter.load(), visible: true, canWork: node.alive }),
       inference: node.inference,
       clock: this.clock,
       slot: node.slot,
@@ -171,7 +173,7 @@ export class SwarmSim {
           visible: true,
           meshPeerId: `mesh-${o.index}`,
           caps: { webgpu: false, engine: 'sim', simulated: true, engineState: 'ready', tokensPerSec: this.tokensPerSec, roles: ALL_ROLES },
-          load: o.slot.isFree() ? 0 : 1,
+          load: o.meter.load(),
           hb: 0,
         },
       }))

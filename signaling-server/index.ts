@@ -1,0 +1,90 @@
+/**
+ * CLI entry: `tsx signaling-server/index.ts [--port N] [--host H] [--models DIR] [--no-build]`.
+ * Builds the app if `dist/` is stale, serves it plus signaling on one port,
+ * and prints where to go. Exit codes: 0 after SIGINT/SIGTERM, 2 for unusable
+ * flags or environment, 1 for anything else (e.g. the port is taken).
+ */
+import { randomInt } from 'node:crypto'
+import { statSync } from 'node:fs'
+import path from 'node:path'
+import { ConfigError } from '../src/errors'
+import { createLogger } from '../src/log'
+import { REPO_ROOT, buildIfNeeded } from './build-if-needed'
+import { USAGE, parseCliArgs } from './cli-args'
+import type { CliOptions } from './cli-args'
+import { startSwarmServer } from './server'
+
+const log = createLogger('signal')
+
+const WORDS_A = ['amber', 'brisk', 'calm', 'deep', 'eager', 'fuzzy', 'golden', 'hidden', 'icy', 'jolly', 'keen', 'lucid']
+const WORDS_B = ['badger', 'comet', 'delta', 'ember', 'falcon', 'grove', 'harbor', 'island', 'jade', 'kite', 'lagoon', 'meadow']
+
+/** Words for people, a random suffix so two people never pick the same room by accident. */
+function randomRoomName(): string {
+  const pick = (words: readonly string[]): string => words[randomInt(words.length)] ?? 'swarm'
+  return `${pick(WORDS_A)}-${pick(WORDS_B)}-${randomInt(16 ** 6).toString(16).padStart(6, '0')}`
+}
+
+function readOptions(): CliOptions {
+  const cli = parseCliArgs(process.argv.slice(2), process.env)
+  if (cli.modelsDir !== undefined) {
+    const isDir = (() => {
+      try {
+        return statSync(cli.modelsDir).isDirectory()
+      } catch {
+        return false
+      }
+    })()
+    if (!isDir) throw new ConfigError(`--models: "${cli.modelsDir}" is not a directory`)
+  }
+  return cli
+}
+
+async function main(): Promise<void> {
+  let cli: CliOptions
+  try {
+    cli = readOptions()
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    process.stderr.write(`error: ${err.message}\n\n${USAGE}`)
+    process.exit(2)
+  }
+  if (cli.help) return void process.stdout.write(USAGE)
+  if (cli.build) await buildIfNeeded()
+
+  const server = await startSwarmServer({
+    port: cli.port,
+    host: cli.host,
+    staticDir: path.join(REPO_ROOT, 'dist'),
+    ...(cli.modelsDir !== undefined ? { modelsDir: path.resolve(cli.modelsDir) } : {}),
+  })
+  // The banner is the CLI's output, not a log line: it goes to stdout as is.
+  process.stdout.write(
+    [
+      `MindOS Swarm is running.`,
+      `  open:      ${server.url}/`,
+      `  new room:  ${server.url}/#room=${randomRoomName()}`,
+      `  health:    ${server.url}/healthz`,
+      `  signaling: ${server.signalingUrl}`,
+      ...(cli.modelsDir !== undefined ? [`  models:    ${server.url}/models/`] : []),
+      '',
+    ].join('\n'),
+  )
+
+  const shutdown = (signal: string): void => {
+    log.info('shutting down', { signal })
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    )
+  }
+  process.once('SIGINT', () => shutdown('SIGINT'))
+  process.once('SIGTERM', () => shutdown('SIGTERM'))
+}
+
+main().catch((err: unknown) => {
+  const code = (err as { code?: unknown }).code
+  const hint = code === 'EADDRINUSE' ? ' (the port is taken: pass --port N, or --port 0 for any free port)' : ''
+  log.error(`failed to start${hint}`, { error: String(err) })
+  process.exit(1)
+})

@@ -1,0 +1,184 @@
+/**
+ * One HTTP port for everything the swarm needs from a server:
+ *   /signal   WebSocket upgrade, y-webrtc-compatible signaling (signaling.ts)
+ *   /healthz  JSON liveness + a few gauges
+ *   /metrics  Prometheus text
+ *   /models/  optional model mirror; everything else: the built app (static.ts)
+ *
+ * Used by the CLI (index.ts) and in-process by tests, which stop and restart
+ * it on the same port to simulate an outage: `close()` therefore drops every
+ * socket at once and resolves only when the port is free again.
+ */
+import { readFileSync } from 'node:fs'
+import http from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { WebSocketServer } from 'ws'
+import type { Clock } from '../src/clock'
+import { createLogger } from '../src/log'
+import type { SignalingLimits } from './limits'
+import { PerIpCounter, hardPayloadCap, resolveLimits } from './limits'
+import { PROMETHEUS_CONTENT_TYPE, RejectReason, SignalingMetrics, renderPrometheus } from './metrics'
+import { SIGNALING_PROTOCOL_VERSION } from './protocol'
+import { SignalingHub } from './signaling'
+import { createStaticHandler } from './static'
+
+const log = createLogger('signal')
+
+const VERSION: string = (() => {
+  try {
+    return String(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version)
+  } catch {
+    return 'unknown'
+  }
+})()
+
+export const SIGNALING_PATH = '/signal'
+
+export interface SwarmServerOptions {
+  /** 0 (the default) picks an ephemeral port; read it back from `SwarmServer.port`. */
+  readonly port?: number
+  /** Defaults to loopback: exposing the server is an explicit choice. */
+  readonly host?: string
+  /** The built app, usually `dist/`. Without it every non-API path is a 404. */
+  readonly staticDir?: string
+  /** Served at /models/ with CORS and Range support. */
+  readonly modelsDir?: string
+  readonly limits?: Partial<SignalingLimits>
+  /** Drives the rate-limit token buckets; tests inject a fake one. */
+  readonly clock?: Pick<Clock, 'now'>
+}
+
+export interface SwarmServer {
+  /** http://host:port */
+  readonly url: string
+  readonly port: number
+  /** ws://host:port/signal: what y-webrtc's `signaling` option should contain. */
+  readonly signalingUrl: string
+  /** Terminates every client and stops listening; resolves once the port is free. Idempotent. */
+  close(): Promise<void>
+}
+
+export interface HealthReport {
+  readonly status: 'ok'
+  readonly version: string
+  readonly protocolVersion: number
+  readonly uptimeSeconds: number
+  readonly connections: number
+  readonly rooms: number
+}
+
+/** Refuses an upgrade with a plain HTTP response; the socket never becomes a WebSocket. */
+function rejectUpgrade(socket: Duplex, status: number, text: string, extra = ''): void {
+  const body = `${text}\n`
+  socket.once('finish', () => socket.destroy())
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`,
+  )
+}
+
+/** The URL a client should use: a wildcard bind address is reachable via loopback. */
+function hostForUrl(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1'
+  if (host === '::') return '[::1]'
+  return host.includes(':') ? `[${host}]` : host
+}
+
+export async function startSwarmServer(opts: SwarmServerOptions = {}): Promise<SwarmServer> {
+  const limits = resolveLimits(opts.limits)
+  const host = opts.host ?? '127.0.0.1'
+  const clock = opts.clock
+  const now = clock ? () => clock.now() : () => Date.now()
+  const startedAt = performance.now()
+  const metrics = new SignalingMetrics()
+  const hub = new SignalingHub({ limits, metrics, now })
+  const perIp = new PerIpCounter(limits.maxConnectionsPerIp)
+  // No permessage-deflate: it costs CPU and memory per connection for tiny JSON frames.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: hardPayloadCap(limits), perMessageDeflate: false })
+  const serveStatic = createStaticHandler(opts)
+  const sockets = new Set<Socket>()
+
+  const health = (): HealthReport => ({
+    status: 'ok',
+    version: VERSION,
+    protocolVersion: SIGNALING_PROTOCOL_VERSION,
+    uptimeSeconds: Math.round((performance.now() - startedAt) / 1000),
+    connections: hub.connectionCount,
+    rooms: hub.registry.topicCount,
+  })
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const pathname = (req.url ?? '/').split('?')[0]
+    const readOnly = req.method === 'GET' || req.method === 'HEAD'
+    if (pathname === '/healthz' && readOnly) {
+      res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' })
+      return void res.end(req.method === 'HEAD' ? undefined : JSON.stringify(health()))
+    }
+    if (pathname === '/metrics' && readOnly) {
+      const { connections, rooms, uptimeSeconds } = health()
+      res.writeHead(200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE, 'Cache-Control': 'no-store' })
+      return void res.end(req.method === 'HEAD' ? undefined : renderPrometheus(metrics, { connections, rooms, uptimeSeconds }))
+    }
+    await serveStatic(req, res)
+  }
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      log.error('request failed', { url: req.url, error: String(err) })
+      if (res.headersSent) res.destroy()
+      else res.writeHead(500, { 'Content-Type': 'text/plain' }).end('Internal error\n')
+    })
+  })
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket)
+    socket.once('close', () => sockets.delete(socket))
+  })
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // A peer that resets mid-handshake must not raise an unhandled 'error'.
+    socket.on('error', () => socket.destroy())
+    if ((req.url ?? '').split('?')[0] !== SIGNALING_PATH) {
+      metrics.countReject(RejectReason.BAD_PATH)
+      return rejectUpgrade(socket, 400, 'Bad Request')
+    }
+    // Checked before upgrading so a rejected client costs one HTTP response, not a WebSocket.
+    const ip = req.socket.remoteAddress ?? 'unknown'
+    if (!perIp.tryAcquire(ip)) {
+      metrics.countReject(RejectReason.PER_IP_LIMIT)
+      log.warn('per-IP connection limit reached', { ip, limit: limits.maxConnectionsPerIp })
+      return rejectUpgrade(socket, 429, 'Too Many Requests', 'Retry-After: 5\r\n')
+    }
+    // Released on the TCP socket, not the WebSocket: a failed handshake never yields one.
+    socket.once('close', () => perIp.release(ip))
+    wss.handleUpgrade(req, socket, head, (ws) => hub.attach(ws, ip))
+  })
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  server.on('error', (err) => log.error('server error', { error: String(err) }))
+  const port = (server.address() as AddressInfo).port
+  const base = `${hostForUrl(host)}:${port}`
+  log.debug('listening', { url: `http://${base}`, limits })
+
+  let closing: Promise<void> | null = null
+  return {
+    url: `http://${base}`,
+    port,
+    signalingUrl: `ws://${base}${SIGNALING_PATH}`,
+    close: () =>
+      (closing ??= new Promise<void>((resolve) => {
+        hub.destroy()
+        wss.close()
+        // server.close() only stops accepting; its callback waits for every open
+        // socket, so destroy them all (keep-alive HTTP, WebSockets, half-done upgrades).
+        server.close(() => resolve())
+        for (const socket of sockets) socket.destroy()
+      })),
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The inference worker protocol (comlink RPC between the page and
+ * workers/inference.worker.ts). Error subclasses don't survive structured
+ * clone, so every method answers with data: `{ ok: true, value }` or
+ * `{ ok: false, code, message }`. Callbacks (progress, tokens) cross as
+ * `comlink.proxy` functions. Replies are untrusted: the client checks every
+ * one with the guards in reply-guards.ts.
+ */
+import { InferenceError, isInferenceErrorCode, type InferenceErrorCode } from '../errors'
+import type { CacheEntry, CapabilityProbe, EngineKind, EngineStats, GenerateRequest, GenerateResult, LoadProgress, ModelInfo } from './types'
+
+export const PROTOCOL_VERSION = 1
+
+export type Reply<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly code: InferenceErrorCode; readonly message: string }
+
+/** Chosen once per worker, from URL parameters (see url-options.ts). */
+export interface InitOptions {
+  readonly engine: 'webllm' | 'sim'
+  /** Absolute base URL of a model mirror (layout documented in catalog.ts). */
+  readonly modelsBaseUrl?: string
+  /** Simulated engine only: decode speed and determinism seed. */
+  readonly simTps?: number
+  readonly seed?: number
+}
+
+/** Copies only InitOptions' own fields, so a wider params object never crosses the boundary. */
+export function toInitOptions(p: InitOptions): InitOptions {
+  return {
+    engine: p.engine,
+    ...(p.modelsBaseUrl !== undefined ? { modelsBaseUrl: p.modelsBaseUrl } : {}),
+    ...(p.simTps !== undefined ? { simTps: p.simTps } : {}),
+    ...(p.seed !== undefined ? { seed: p.seed } : {}),
+  }
+}
+
+export interface InitInfo {
+  readonly protocolVersion: number
+  readonly engine: EngineKind
+}
+
+/** GenerateRequest without the AbortSignal (not cloneable): the client turns it into `abort(runId)`. */
+export type WireGenerateRequest = Omit<GenerateRequest, 'signal' | 'runId'> & { readonly runId: string }
+
+export interface InferenceService {
+  init(opts: InitOptions): Promise<Reply<InitInfo>>
+  probe(): Promise<Reply<CapabilityProbe>>
+  listModels(): Promise<Reply<readonly ModelInfo[]>>
+  load(modelId: string, onProgress: (p: LoadProgress) => void): Promise<Reply<ModelInfo>>
+  generate(request: WireGenerateRequest, onToken: (delta: string) => void): Promise<Reply<GenerateResult>>
+  abort(runId: string): Promise<Reply<null>>
+  unload(): Promise<Reply<null>>
+  cacheStatus(): Promise<Reply<readonly CacheEntry[]>>
+  deleteFromCache(modelId: string): Promise<Reply<null>>
+  stats(): Promise<Reply<EngineStats>>
+}
+
+export function ok<T>(value: T): Reply<T> {
+  return { ok: true, value }
+}
+
+/** Any thrown value → error reply; unknown errors become INTERNAL with their message kept. */
+export function errorReply(err: unknown): Reply<never> {
+  if (err instanceof InferenceError) return { ok: false, code: err.code, message: err.message }
+  const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
+  return { ok: false, code: 'INTERNAL', message: `Unexpected engine error: ${message}` }
+}
+
+/**
+ * Unwraps a reply from the worker, or throws. A reply that is not a valid
+ * Reply<T> (bad shape, unknown code, value failing `isValue`) is a bug or a
+ * compromised worker: INTERNAL with a message naming the method.
+ */
+export function unwrapReply<T>(method: string, raw: unknown, isValue: (v: unknown) => v is T): T {
+  if (raw === null || typeof raw !== 'object') throw malformed(method, 'not an object')
+  const r = raw as { ok?: unknown; value?: unknown; code?: unknown; message?: unknown }
+  if (r.ok === true) {
+    if (!isValue(r.value)) throw malformed(method, 'value has the wrong shape')
+    return r.value
+  }
+  if (r.ok === false) {
+    if (!isInferenceErrorCode(r.code) || typeof r.message !== 'string') throw malformed(method, 'error without a known code and message')
+    throw new InferenceError(r.code, r.message)
+  }
+  throw malformed(method, 'missing ok flag')
+}
+
+function malformed(method: string, why: string): InferenceError {
+  return new InferenceError('INTERNAL', `The inference worker sent a malformed reply to ${method}() (${why}); reload the page.`)
+}

@@ -1,0 +1,4 @@
+/** The simulated engine's public surface (selected only explicitly: `?engine=sim` or tests). */
+export { SimEngine, SIM_MODEL, SIM_PROBE, type SimEngineOptions } from './sim-engine'
+export { generateFromSchema } from './schema-gen'
+export { SIM_PREFIX, keywords, tokenize } from './text-gen'

@@ -1,0 +1,64 @@
+/**
+ * Inference settings from the page URL (read once by src/main.ts):
+ *   ?engine=webllm|sim   engine (default webllm; sim is never chosen automatically)
+ *   ?model=<id>          model to select (and load, with autoload)
+ *   ?models=<url>        model mirror base URL (layout: see catalog.ts)
+ *   ?autoload[=1|0]      load the remembered/default model on start
+ *   ?simTps=<n>          simulated engine speed, tokens/s (default 200)
+ *   ?seed=<n>            simulated engine seed (default 1)
+ * A bad value never breaks the page: it is reported in `problems`, and the
+ * default is used.
+ */
+import { createLogger } from '../log'
+import type { InitOptions } from './protocol'
+
+const log = createLogger('inference')
+
+export interface InferenceParams extends InitOptions {
+  readonly model?: string
+  readonly autoload: boolean
+  readonly problems: readonly string[]
+}
+
+export function parseInferenceParams(search: string, pageHref: string): InferenceParams {
+  const q = new URLSearchParams(search)
+  const problems: string[] = []
+  const engineRaw = q.get('engine')
+  let engine: InitOptions['engine'] = 'webllm'
+  if (engineRaw === 'sim' || engineRaw === 'webllm') engine = engineRaw
+  else if (engineRaw !== null) problems.push(`Unknown engine "${engineRaw}" (use webllm or sim); using webllm.`)
+
+  let modelsBaseUrl: string | undefined
+  const models = q.get('models')
+  if (models) {
+    try {
+      modelsBaseUrl = new URL(models, pageHref).href
+    } catch {
+      problems.push(`?models="${models}" is not a URL; using the default model hosts.`)
+    }
+  }
+
+  const num = (key: string, valid: (n: number) => boolean, what: string): number | undefined => {
+    const raw = q.get(key)
+    if (raw === null) return undefined
+    const n = Number(raw)
+    if (raw.trim() !== '' && valid(n)) return n
+    problems.push(`?${key}="${raw}" must be ${what}; using the default.`)
+    return undefined
+  }
+  const simTps = num('simTps', (n) => Number.isFinite(n) && n > 0 && n <= 100_000, 'a number of tokens/s between 0 and 100000')
+  const seed = num('seed', (n) => Number.isInteger(n), 'an integer')
+  const autoloadRaw = q.get('autoload')
+  const model = q.get('model')?.trim()
+
+  for (const p of problems) log.warn(p)
+  return {
+    engine,
+    autoload: autoloadRaw !== null && autoloadRaw !== '0' && autoloadRaw !== 'false',
+    problems,
+    ...(model ? { model } : {}),
+    ...(modelsBaseUrl !== undefined ? { modelsBaseUrl } : {}),
+    ...(simTps !== undefined ? { simTps } : {}),
+    ...(seed !== undefined ? { seed } : {}),
+  }
+}

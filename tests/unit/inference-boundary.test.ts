@@ -1,0 +1,163 @@
+/**
+ * The worker boundary is untrusted in both directions: malformed replies become
+ * INTERNAL errors, a dead worker fails pending calls instead of hanging, and
+ * web-llm's own failures map to our codes with actionable messages.
+ */
+import * as Comlink from 'comlink'
+import { afterEach, describe, expect, it } from 'vitest'
+import { InferenceError } from '../../src/errors'
+import { PROTOCOL_VERSION, unwrapReply } from '../../src/inference/protocol'
+import { isEngineStats } from '../../src/inference/reply-guards'
+import { parseInferenceParams } from '../../src/inference/url-options'
+import { createWorkerInferenceClient } from '../../src/inference/worker-client'
+import { mapWebLlmError } from '../../workers/webllm-errors'
+import { toLoadProgress } from '../../workers/webllm-progress'
+
+const ports: MessagePort[] = []
+afterEach(() => ports.splice(0).forEach((p) => p.close()))
+
+/** A worker that answers init correctly and everything else with junk. */
+function lyingWorker(overrides: Record<string, (...args: never[]) => unknown>) {
+  const { port1, port2 } = new MessageChannel()
+  ports.push(port1, port2)
+  Comlink.expose({ init: () => ({ ok: true, value: { protocolVersion: PROTOCOL_VERSION, engine: 'sim' } }), ...overrides }, port1 as unknown as Comlink.Endpoint)
+  return createWorkerInferenceClient({ engine: 'sim' }, port2 as unknown as Comlink.Endpoint)
+}
+
+async function rejection(p: Promise<unknown>): Promise<InferenceError> {
+  try {
+    await p
+  } catch (err) {
+    expect(err).toBeInstanceOf(InferenceError)
+    return err as InferenceError
+  }
+  throw new Error('expected a rejection')
+}
+
+describe('worker client reply validation', () => {
+  it('turns malformed replies into INTERNAL errors naming the method', async () => {
+    const client = lyingWorker({
+      probe: () => ({ ok: true, value: { webgpu: 'yes' } }),
+      listModels: () => 'garbage',
+      stats: () => ({ ok: false, code: 'NOPE', message: 'x' }),
+      cacheStatus: () => ({ ok: true, value: [{ modelId: 3 }] }),
+    })
+    for (const [call, method] of [[client.probe(), 'probe'], [client.listModels(), 'listModels'], [client.stats(), 'stats'], [client.cacheStatus(), 'cacheStatus']] as const) {
+      const err = await rejection(call)
+      expect(err.code).toBe('INTERNAL')
+      expect(err.message).toContain(`${method}()`)
+    }
+    client.destroy()
+  })
+
+  it('passes error replies through as InferenceError with their code', async () => {
+    const client = lyingWorker({ unload: () => ({ ok: false, code: 'BUSY', message: 'busy now' }) })
+    expect(await rejection(client.unload())).toMatchObject({ code: 'BUSY', message: 'busy now' })
+    client.destroy()
+  })
+
+  it('drops non-string tokens and rejects a result for another run', async () => {
+    const client = lyingWorker({
+      generate: async (_req: never, onToken: never) => {
+        const emit = onToken as unknown as (d: unknown) => Promise<void>
+        await emit(42)
+        await emit('ok')
+        return { ok: true, value: { runId: 'someone-else', text: 'ok', finishReason: 'stop', usage: { promptTokens: 1, completionTokens: 1, decodeTokensPerSec: 1, prefillTokensPerSec: 1 }, engine: 'sim', model: 'm', simulated: true } }
+      },
+    })
+    const tokens: string[] = []
+    const err = await rejection(client.generate({ messages: [{ role: 'user', content: 'x' }], maxTokens: 5, temperature: 0, runId: 'mine' }, (d) => tokens.push(d)))
+    expect(tokens).toEqual(['ok'])
+    expect(err.code).toBe('INTERNAL')
+    client.destroy()
+  })
+
+  it('rejects a worker speaking another protocol version', async () => {
+    const { port1, port2 } = new MessageChannel()
+    ports.push(port1, port2)
+    Comlink.expose({ init: () => ({ ok: true, value: { protocolVersion: 999, engine: 'sim' } }) }, port1 as unknown as Comlink.Endpoint)
+    const client = createWorkerInferenceClient({ engine: 'sim' }, port2 as unknown as Comlink.Endpoint)
+    expect((await rejection(client.stats())).message).toMatch(/protocol v999/)
+    client.destroy()
+  })
+
+  it('fails pending calls when the worker dies instead of hanging', async () => {
+    class SilentWorker extends EventTarget {
+      terminated = false
+      postMessage(): void {}
+      terminate(): void {
+        this.terminated = true
+      }
+    }
+    const worker = new SilentWorker()
+    const client = createWorkerInferenceClient({ engine: 'webllm' }, worker)
+    const pending = client.probe()
+    worker.dispatchEvent(Object.assign(new Event('error'), { message: 'SyntaxError in worker' }))
+    const err = await rejection(pending)
+    expect(err.code).toBe('INTERNAL')
+    expect(err.message).toMatch(/SyntaxError in worker/)
+    client.destroy()
+    expect(worker.terminated).toBe(true)
+  })
+
+  it('validates reply envelopes', () => {
+    expect(() => unwrapReply('stats', null, isEngineStats)).toThrow(/malformed reply to stats\(\)/)
+    expect(() => unwrapReply('stats', { value: 1 }, isEngineStats)).toThrow(/missing ok flag/)
+  })
+})
+
+describe('web-llm error mapping', () => {
+  const named = (name: string, message = 'x') => Object.assign(new Error(message), { name })
+  it.each([
+    [named('WebGPUNotAvailableError'), 'WEBGPU_UNAVAILABLE'],
+    [named('DeviceLostError'), 'DEVICE_LOST'],
+    [new Error('Device was lost. This can happen due to insufficient memory'), 'DEVICE_LOST'],
+    [named('QuotaExceededError', 'The quota has been exceeded.'), 'QUOTA_EXCEEDED'],
+    [new Error('Failed to store https://m/x with error: QuotaExceededError'), 'QUOTA_EXCEEDED'],
+    [named('ModelNotFoundError'), 'MODEL_NOT_FOUND'],
+    [new TypeError('Failed to fetch'), 'DOWNLOAD_FAILED'],
+    [new TypeError("Failed to execute 'add' on 'Cache': Request failed"), 'DOWNLOAD_FAILED'],
+    [named('AbortError', 'The operation was aborted.'), 'ABORTED'],
+    ['Engine.unload() is called.', 'ABORTED'],
+    [named('ShaderF16SupportError'), 'BAD_REQUEST'],
+    [named('ModelNotLoadedError'), 'NOT_LOADED'],
+    [new Error('something odd'), 'INTERNAL'],
+  ])('%s → %s', (err, code) => {
+    const mapped = mapWebLlmError(err, { modelId: 'Qwen3-0.6B-q4f32_1-MLC', action: 'load' })
+    expect(mapped.code).toBe(code)
+    expect(mapped.message.length).toBeGreaterThan(20)
+  })
+
+  it('gives actionable messages', () => {
+    expect(mapWebLlmError(named('QuotaExceededError'), { action: 'load', modelId: 'M' }).message).toMatch(/Delete cached models/)
+    expect(mapWebLlmError(named('DeviceLostError'), { action: 'load', modelId: 'M' }).message).toMatch(/smaller model/)
+  })
+})
+
+describe('web-llm progress parsing', () => {
+  it('reads phase and bytes from the report text', () => {
+    const p = toLoadProgress({ progress: 0.5, text: 'Fetching param cache[3/24]: 150MB fetched. 50% completed, 10 secs elapsed.' }, false)
+    expect(p).toEqual({ progress: 0.5, text: expect.any(String), phase: 'downloading', loadedBytes: 150 * 2 ** 20, totalBytes: 300 * 2 ** 20 })
+    expect(toLoadProgress({ progress: 0.2, text: 'Loading model from cache[1/24]: 20MB loaded. 20% completed' }, true).phase).toBe('loading')
+    expect(toLoadProgress({ progress: 0.9, text: 'Loading GPU shader modules[10/40]: 25% completed' }, false)).toMatchObject({ phase: 'loading' })
+    expect(toLoadProgress({ progress: Number.NaN, text: 'Start to fetch params' }, false)).toMatchObject({ progress: 0, phase: 'downloading' })
+  })
+})
+
+describe('URL parameters', () => {
+  const page = 'http://127.0.0.1:5173/room#secret'
+  it('defaults to webllm and never picks sim on its own', () => {
+    expect(parseInferenceParams('', page)).toEqual({ engine: 'webllm', autoload: false, problems: [] })
+  })
+  it('reads engine, model, models, autoload, simTps and seed', () => {
+    expect(parseInferenceParams('?engine=sim&model=sim-fast&models=/models&autoload&simTps=50&seed=9', page)).toEqual({
+      engine: 'sim', model: 'sim-fast', modelsBaseUrl: 'http://127.0.0.1:5173/models', autoload: true, simTps: 50, seed: 9, problems: [],
+    })
+  })
+  it('reports bad values and falls back to defaults', () => {
+    const p = parseInferenceParams('?engine=gpt&simTps=-1&seed=1.5&autoload=0', page)
+    expect(p).toMatchObject({ engine: 'webllm', autoload: false })
+    expect(p.simTps).toBeUndefined()
+    expect(p.problems).toHaveLength(3)
+  })
+})
