@@ -54,30 +54,36 @@ export interface PendingConn {
   readonly connected: boolean
   /** When we first tried to reach this peer id without success (kept across evictions). */
   readonly since: number
+  /** The peer has sent us WebRTC signals (offer, answer, candidates): it is trying, just slowly. */
+  readonly responsive: boolean
 }
 
 export interface PendingPolicy {
-  /** A connection that has not opened by then is abandoned and its peer id distrusted. */
+  /** A connection that has not opened by then is abandoned and, if its peer never signalled, distrusted. */
   readonly connectTimeoutMs: number
-  /** Hard cap on simultaneous unopened attempts, so a flood cannot exhaust RTCPeerConnections. */
+  /**
+   * Cap on unopened attempts to peers that never signalled. Announces beyond
+   * it are ignored rather than replacing older attempts: destroying attempts
+   * makes y-webrtc re-announce and race its own connection bookkeeping, and
+   * honest newcomers still get in, because they also answer our announces.
+   */
   readonly maxPending: number
 }
 
 export interface PendingDecision {
-  /** Never connected within the timeout: drop and distrust the peer id. */
+  /** Never connected within the timeout and never signalled: drop and distrust the peer id. */
   readonly timedOut: readonly string[]
-  /**
-   * Over the pending cap: drop the attempts whose peers have been unreachable
-   * longest, without distrusting them yet. A newly arrived honest tab is the
-   * youngest attempt, so a crowd of silent announcers cannot push it out.
-   */
-  readonly evicted: readonly string[]
+  /** Signalled but did not connect in time (a slow or overloaded honest peer): drop and let it try again. */
+  readonly retry: readonly string[]
 }
 
 export function decidePendingConnections(conns: readonly PendingConn[], now: number, policy: PendingPolicy): PendingDecision {
-  const pending = conns.filter((c) => !c.connected)
-  const timedOut = pending.filter((c) => now - c.since >= policy.connectTimeoutMs).map((c) => c.peerId)
-  const stillPending = pending.filter((c) => !timedOut.includes(c.peerId)).sort((a, b) => a.since - b.since || a.peerId.localeCompare(b.peerId))
-  const excess = Math.max(0, stillPending.length - policy.maxPending)
-  return { timedOut, evicted: stillPending.slice(0, excess).map((c) => c.peerId) }
+  // A peer that signals is trying: it gets three times as long before we start over with it.
+  const expired = conns.filter((c) => !c.connected && now - c.since >= (c.responsive ? 3 : 1) * policy.connectTimeoutMs)
+  return { timedOut: expired.filter((c) => !c.responsive).map((c) => c.peerId), retry: expired.filter((c) => c.responsive).map((c) => c.peerId) }
+}
+
+/** Whether to let y-webrtc open an attempt for an announce from a peer we have no connection to. */
+export function admitAnnounce(conns: readonly PendingConn[], policy: PendingPolicy): boolean {
+  return conns.filter((c) => !c.connected && !c.responsive).length < policy.maxPending
 }

@@ -15,7 +15,7 @@ import { WebrtcProvider } from 'y-webrtc'
 import { createLogger } from '../log'
 import type { Clock } from '../clock'
 import { computePeers, type AwarenessEntry, type PeerView } from './peer-directory'
-import { checkSignalingFrame, decidePendingConnections, type PendingPolicy } from './signaling-guard'
+import { admitAnnounce, checkSignalingFrame, decidePendingConnections, type PendingConn, type PendingPolicy } from './signaling-guard'
 import { PRESENCE_VERSION, type PresenceState } from './protocol'
 import type { MeshAdapter, MeshStatus, PresenceInput, SignalingStatus } from './mesh-adapter'
 
@@ -63,8 +63,10 @@ const DISTRUST_MS = 5 * 60_000
 export class WebrtcMesh implements MeshAdapter {
   private readonly provider: WebrtcProvider
   private readonly listeners = new Set<() => void>()
-  /** peer id → first unanswered connection attempt; survives eviction so a crowd of fake peers times out. */
+  /** peer id → first unanswered connection attempt (local time). */
   private readonly firstAttempt = new Map<string, number>()
+  /** Peer ids that sent us WebRTC signals: honest even when slow, never distrusted for it. */
+  private readonly responsive = new Set<string>()
   private readonly distrusted = new Map<string, number>()
   private readonly lostAt = new Map<string, number>()
   private lastDirect = new Set<string>()
@@ -118,6 +120,19 @@ export class WebrtcMesh implements MeshAdapter {
   onChange(listener: () => void): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
+  }
+
+  /** For devtools and e2e diagnostics: what the mesh sees right now. */
+  debugSnapshot(): unknown {
+    const room = this.room()
+    return {
+      peerId: room?.peerId,
+      conns: [...(room?.webrtcConns ?? [])].map(([id, c]) => ({ id, connected: c.connected, closed: c.closed })),
+      bc: [...(room?.bcConns ?? [])],
+      awareness: [...this.provider.awareness.getStates()].map(([clientId, st]) => ({ clientId, meshPeerId: (st as { meshPeerId?: string }).meshPeerId, name: (st as { name?: string }).name, lastUpdated: this.provider.awareness.meta.get(clientId)?.lastUpdated })),
+      lostAt: [...this.lostAt],
+      now: this.opts.clock.now(),
+    }
   }
 
   destroy(): void {
@@ -177,13 +192,29 @@ export class WebrtcMesh implements MeshAdapter {
       if (this.opts.clock.now() < until) return false
       this.distrusted.delete(payload.from)
     }
-    // An answer for a connection we never offered would throw inside y-webrtc.
-    if (payload.type === 'signal' && payload.signal.type === 'answer' && !this.room()?.webrtcConns.has(payload.from)) {
+    // An answer to us for a connection we never offered would throw inside y-webrtc
+    // (answers addressed to other peers are ignored by y-webrtc itself).
+    const room = this.room()
+    if (payload.type === 'signal' && payload.signal.type === 'answer' && payload.to === room?.peerId && !room.webrtcConns.has(payload.from)) {
       log.warn(`dropped answer from ${payload.from.slice(0, 8)}: no offer was made to it`)
       return false
     }
+    if (payload.type === 'signal') this.responsive.add(payload.from)
+    if (payload.type === 'announce' && room && !room.webrtcConns.has(payload.from) && !admitAnnounce(this.pendingView(room, this.opts.clock.now()), this.policy)) {
+      return false // at the cap of silent attempts: this peer gets in when it answers our own announce
+    }
     queueMicrotask(this.tick)
     return true
+  }
+
+  private pendingView(room: RoomLike, now: number): PendingConn[] {
+    return [...room.webrtcConns.entries()].map(([peerId, c]) => {
+      if (c.connected) {
+        this.firstAttempt.delete(peerId)
+        this.responsive.delete(peerId)
+      } else if (!this.firstAttempt.has(peerId)) this.firstAttempt.set(peerId, now)
+      return { peerId, connected: c.connected, since: this.firstAttempt.get(peerId) ?? now, responsive: this.responsive.has(peerId) }
+    })
   }
 
   /** Enforces the pending-connection policy and refreshes the peer list. */
@@ -191,11 +222,7 @@ export class WebrtcMesh implements MeshAdapter {
     const room = this.room()
     const now = this.opts.clock.now()
     if (room) {
-      const conns = [...room.webrtcConns.entries()].map(([peerId, c]) => {
-        if (c.connected) this.firstAttempt.delete(peerId)
-        else if (!this.firstAttempt.has(peerId)) this.firstAttempt.set(peerId, now)
-        return { peerId, connected: c.connected, since: this.firstAttempt.get(peerId) ?? now }
-      })
+      const conns = this.pendingView(room, now)
       const decision = decidePendingConnections(conns, now, this.policy)
       for (const peerId of decision.timedOut) {
         log.warn(`peer ${peerId.slice(0, 8)} announced itself but never connected; ignoring it for ${DISTRUST_MS / 60_000} min`)
@@ -203,11 +230,20 @@ export class WebrtcMesh implements MeshAdapter {
         this.firstAttempt.delete(peerId)
         room.webrtcConns.get(peerId)?.destroy()
       }
-      for (const peerId of decision.evicted) room.webrtcConns.get(peerId)?.destroy()
+      for (const peerId of decision.retry) {
+        log.info(`connection to ${peerId.slice(0, 8)} is slow to open; starting over`)
+        this.firstAttempt.delete(peerId)
+        this.responsive.delete(peerId)
+        room.webrtcConns.get(peerId)?.destroy()
+      }
     }
     for (const [peerId, until] of this.distrusted) if (until <= now) this.distrusted.delete(peerId)
-    // Attempts that vanished (evicted, closed) but were never answered keep counting toward the timeout for a while.
-    for (const [peerId, since] of this.firstAttempt) if (now - since > 2 * this.policy.connectTimeoutMs) this.firstAttempt.delete(peerId)
+    // Forget attempts y-webrtc has dropped (closed or replaced).
+    for (const peerId of this.firstAttempt.keys()) {
+      if (room?.webrtcConns.has(peerId)) continue
+      this.firstAttempt.delete(peerId)
+      this.responsive.delete(peerId)
+    }
     for (const conn of this.signalingConns()) this.guard(conn)
     this.refresh()
   }

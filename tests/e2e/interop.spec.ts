@@ -55,7 +55,7 @@ test('announcers that never connect do not take the slots of honest tabs', async
   const room = uniqueRoom('hostile')
   const topic = `mindos-swarm/${room}`
   // More fake peers than y-webrtc's maximum of 34 connections per tab.
-  const fakeIds = Array.from({ length: 40 }, (_, i) => `fake-peer-${i}-${Math.random().toString(36).slice(2)}`)
+  const fakeIds = Array.from({ length: Number(process.env.FAKES ?? 40) }, (_, i) => `fake-peer-${i}-${Math.random().toString(36).slice(2)}`)
   const hostile = new WebSocket(server.signalingUrl)
   await new Promise((resolve, reject) => {
     hostile.once('open', resolve)
@@ -76,6 +76,10 @@ test('announcers that never connect do not take the slots of honest tabs', async
     await Promise.all(peers.map((p) => p.page.goto(`${server.url}/#room=${room}`)))
     for (const p of peers) await expectPeerCount(p.page, 2)
     for (const p of peers) await expect(p.page.getByTestId('peer')).toHaveCount(2)
+  } catch (err) {
+    for (const p of peers) console.log(JSON.stringify(await p.page.evaluate(() => (window as unknown as { __mindos: { mesh: () => unknown } }).__mindos.mesh()), null, 1))
+    for (const p of peers) console.log(await p.page.getByTestId('connection-status').getAttribute('title'), await p.page.getByTestId('peer-count').textContent(), p.logs.filter((l) => !/fake-pee|joined|loaded from/.test(l)).slice(-10).join('\n'))
+    throw err
   } finally {
     hostile.close()
     await closeAll(peers, server)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { checkSignalingFrame, decidePendingConnections, parseSignalPayload } from '../../src/mesh/signaling-guard'
+import { admitAnnounce, checkSignalingFrame, decidePendingConnections, parseSignalPayload } from '../../src/mesh/signaling-guard'
 
 describe('parseSignalPayload', () => {
   it('accepts what y-webrtc sends', () => {
@@ -46,23 +46,30 @@ describe('checkSignalingFrame', () => {
 
 describe('decidePendingConnections', () => {
   const policy = { connectTimeoutMs: 10_000, maxPending: 2 }
-  it('times out attempts that never opened, never open ones', () => {
-    const out = decidePendingConnections(
-      [
-        { peerId: 'old', connected: false, since: 0 },
-        { peerId: 'open', connected: true, since: 0 },
-        { peerId: 'new', connected: false, since: 5_000 },
-      ],
-      10_000,
-      policy,
-    )
-    expect(out).toEqual({ timedOut: ['old'], evicted: [] })
+  const conn = (peerId: string, since: number, opts: { connected?: boolean; responsive?: boolean } = {}) => ({ peerId, since, connected: opts.connected ?? false, responsive: opts.responsive ?? false })
+
+  it('times out silent attempts that never opened, never open ones', () => {
+    const out = decidePendingConnections([conn('old', 0), conn('open', 0, { connected: true }), conn('new', 5_000)], 10_000, policy)
+    expect(out).toEqual({ timedOut: ['old'], retry: [] })
   })
-  it('evicts the oldest pending attempts over the cap, keeping the newest', () => {
-    const conns = ['a', 'b', 'c', 'd'].map((peerId, i) => ({ peerId, connected: false, since: i * 100 }))
-    expect(decidePendingConnections(conns, 1_000, policy)).toEqual({ timedOut: [], evicted: ['a', 'b'] })
+  it('gives a peer that signalled three times as long, then retries it without distrust', () => {
+    const conns = [conn('slow-honest', 0, { responsive: true }), conn('silent', 0)]
+    expect(decidePendingConnections(conns, 10_000, policy)).toEqual({ timedOut: ['silent'], retry: [] })
+    expect(decidePendingConnections(conns, 30_000, policy)).toEqual({ timedOut: ['silent'], retry: ['slow-honest'] })
   })
   it('does nothing when all is well', () => {
-    expect(decidePendingConnections([{ peerId: 'a', connected: true, since: 0 }], 1e9, policy)).toEqual({ timedOut: [], evicted: [] })
+    expect(decidePendingConnections([conn('a', 0, { connected: true })], 1e9, policy)).toEqual({ timedOut: [], retry: [] })
+  })
+})
+
+describe('admitAnnounce', () => {
+  const policy = { connectTimeoutMs: 10_000, maxPending: 2 }
+  const conn = (peerId: string, opts: { connected?: boolean; responsive?: boolean } = {}) => ({ peerId, since: 0, connected: opts.connected ?? false, responsive: opts.responsive ?? false })
+  it('admits new peers until the silent attempts reach the cap', () => {
+    expect(admitAnnounce([conn('a')], policy)).toBe(true)
+    expect(admitAnnounce([conn('a'), conn('b')], policy)).toBe(false)
+  })
+  it('does not count open connections or peers that are signalling', () => {
+    expect(admitAnnounce([conn('a', { connected: true }), conn('b', { responsive: true }), conn('c')], policy)).toBe(true)
   })
 })
