@@ -18,7 +18,7 @@ export const InferenceErrorCode = {
 export type InferenceErrorCode = (typeof InferenceErrorCode)[keyof typeof InferenceErrorCode]
 
 export function isInferenceErrorCode(value: unknown): value is InferenceErrorCode {
-  return typeof value === 'string' && value in InferenceErrorCode
+  return typeof value === 'string' && Object.hasOwn(InferenceErrorCode, value)
 }
 
 /** Thrown by every InferenceClient implementation; `message` is written for a person. */

@@ -127,8 +127,8 @@ function parseStatic(key: string, v: Record<string, unknown>): ParseResult<TaskS
   if (v.v !== DAG_SCHEMA_VERSION) return { ok: false, reason: `unsupported schema version ${String(v.v)}` }
   if (!isTaskId(v.id) || v.id !== key) return { ok: false, reason: 'id is missing or does not match its key' }
   if (!isTaskId(v.rootId)) return { ok: false, reason: 'bad rootId' }
-  if (typeof v.kind !== 'string' || !(v.kind in TaskKind)) return { ok: false, reason: 'unknown kind' }
-  if (v.kind === 'root' ? v.role !== undefined : typeof v.role !== 'string' || !(v.role in Role)) return { ok: false, reason: 'role does not fit the kind' }
+  if (typeof v.kind !== 'string' || !Object.hasOwn(TaskKind, v.kind)) return { ok: false, reason: 'unknown kind' }
+  if (v.kind === 'root' ? v.role !== undefined : typeof v.role !== 'string' || !Object.hasOwn(Role, v.role)) return { ok: false, reason: 'role does not fit the kind' }
   if (!isText(v.title, MAX_TITLE) || !isText(v.prompt, MAX_PROMPT_LENGTH)) return { ok: false, reason: 'title or prompt is empty or too long' }
   if (!Array.isArray(v.deps) || v.deps.length > MAX_DEPS || !v.deps.every(isTaskId)) return { ok: false, reason: 'bad dependency list' }
   if (!isTime(v.createdAt) || !isNodeId(v.createdBy) || !isText(v.createdByName, 200)) return { ok: false, reason: 'bad creation fields' }
@@ -176,9 +176,11 @@ export function parseTaskSnapshot(key: string, raw: unknown, report: (reason: st
     report('entry is not a map')
     return null
   }
-  const fields: Record<string, unknown> = {}
+  // No prototype: a peer-written "__proto__" key must stay an ordinary (ignored) field.
+  const fields = Object.create(null) as Record<string, unknown>
   raw.forEach((value, field) => {
-    if (!(RECORD_MAPS as readonly string[]).includes(field)) fields[field] = value instanceof Y.AbstractType ? value.toJSON() : value
+    if (field === '__proto__' || (RECORD_MAPS as readonly string[]).includes(field)) return
+    fields[field] = value instanceof Y.AbstractType ? value.toJSON() : value
   })
   const parsed = parseStatic(key, fields)
   if (!parsed.ok) {

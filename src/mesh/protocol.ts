@@ -73,7 +73,7 @@ export function parsePresence(raw: unknown): ParseResult<PresenceState> {
   if (!isNodeId(raw.id)) return { ok: false, reason: 'bad node id' }
   if (!isShortString(raw.name)) return { ok: false, reason: 'bad name' }
   if (!isShortString(raw.appVersion)) return { ok: false, reason: 'bad appVersion' }
-  if (typeof raw.state !== 'string' || !(raw.state in NodeState)) return { ok: false, reason: 'bad state' }
+  if (typeof raw.state !== 'string' || !Object.hasOwn(NodeState, raw.state)) return { ok: false, reason: 'bad state' }
   if (typeof raw.visible !== 'boolean') return { ok: false, reason: 'bad visible flag' }
   if (!isShortString(raw.meshPeerId)) return { ok: false, reason: 'bad meshPeerId' }
   if (!isCapabilities(raw.caps)) return { ok: false, reason: 'bad capabilities' }

@@ -4,8 +4,9 @@
  * The JSON schema handed to the engine makes any schema-valid plan a DAG:
  * it uses `prefixItems`, so step i may only depend on steps 1..i-1.
  * Engines without schema-constrained decoding can still return anything, so
- * `validatePlan` checks everything again (including forward references,
- * dangling references and cycles) and says exactly what is wrong, so the
+ * `validatePlan` checks everything again: step count, dangling and self
+ * references, and cycles. Forward references are accepted when they form no
+ * cycle (the graph is still a DAG). It says exactly what is wrong, so the
  * retry prompt can tell the model.
  */
 import type { ParseResult } from '../mesh/protocol'

@@ -88,41 +88,135 @@ export function deriveBoard(tasks: readonly TaskSnapshot[]): Map<TaskId, Derived
   const byId = new Map(tasks.map((t) => [t.id, t]))
   const verifiersOf = new Map<string, TaskSnapshot[]>() // `${taskId}/${resultKey}` → verify nodes
   for (const t of tasks) if (t.verifies) push(verifiersOf, `${t.verifies.taskId}/${t.verifies.resultKey}`, t)
+  // What each task's status is computed from. Peers can write any deps, so cycles are found
+  // up front and failed outright; everything else is then a DAG and derives in one pass.
+  const inputs = new Map<TaskId, TaskId[]>()
+  for (const t of tasks) {
+    const from: TaskId[] = [...t.deps.filter((d) => byId.has(d))]
+    if (t.kind === 'research') for (const key of t.results.keys()) for (const v of verifiersOf.get(`${t.id}/${key}`) ?? []) from.push(v.id)
+    if (t.kind === 'root') for (const c of tasks) if (c.rootId === t.id && (c.kind === 'plan' || c.kind === 'synthesize') && c.id !== t.id) from.push(c.id)
+    inputs.set(t.id, from)
+  }
+  const cyclic = nodesOnCycles(inputs)
+  const superseded = supersededTasks(tasks, byId)
   const out = new Map<TaskId, DerivedTask>()
 
-  const derive = (task: TaskSnapshot, stack: Set<TaskId>): DerivedTask => {
+  const derive = (task: TaskSnapshot): DerivedTask => {
     const known = out.get(task.id)
     if (known) return known
-    if (stack.has(task.id)) return finish({ task, status: 'failed', attempt: 1, superseded: false, failure: 'dependency cycle' })
-    stack.add(task.id)
-    const superseded = isSuperseded(task, byId, (t) => derive(t, stack))
-    const attempt = currentAttempt(task)
-    const lastRequeue = task.requeues.get(attempt - 1)
-    const feedback = [...task.requeues.values()].filter((r) => r.feedback).sort((a, b) => b.attempt - a.attempt)[0]?.feedback
-    const base = { task, attempt, superseded, ...(feedback ? { feedback } : {}) }
-    if (task.kind === 'root') return finish(deriveRoot(task, tasks, superseded, (t) => derive(t, stack)))
+    const result = cyclic.has(task.id)
+      ? { task, status: 'failed' as const, attempt: 1, superseded: superseded.has(task.id), failure: 'dependency cycle' }
+      : task.kind === 'root'
+        ? deriveRoot(task, tasks, superseded.has(task.id), derive)
+        : deriveTask(task, superseded.has(task.id), byId, verifiersOf, derive)
+    out.set(task.id, result)
+    return result
+  }
+  for (const t of tasks) derive(t)
+  return out
+}
 
-    const accepted = acceptedResult(task, verifiersOf, (t) => derive(t, stack))
-    if (accepted) return finish({ ...base, status: 'done', accepted: accepted.accepted, ...(accepted.verification ? { verification: accepted.verification } : {}) })
-    if (attempt > task.maxAttempts) {
-      return finish({ ...base, attempt: task.maxAttempts, status: 'failed', failure: `gave up after ${task.maxAttempts} attempts: ${lastRequeue?.reason ?? 'unknown'}` })
+function deriveTask(
+  task: TaskSnapshot,
+  superseded: boolean,
+  byId: ReadonlyMap<TaskId, TaskSnapshot>,
+  verifiersOf: Map<string, TaskSnapshot[]>,
+  derive: (t: TaskSnapshot) => DerivedTask,
+): DerivedTask {
+  const attempt = currentAttempt(task)
+  const lastRequeue = task.requeues.get(attempt - 1)
+  const feedback = [...task.requeues.values()].filter((r) => r.feedback).sort((a, b) => b.attempt - a.attempt)[0]?.feedback
+  const base = { task, attempt, superseded, ...(feedback ? { feedback } : {}) }
+  const accepted = acceptedResult(task, verifiersOf, derive)
+  if (accepted) return { ...base, status: 'done', accepted: accepted.accepted, ...(accepted.verification ? { verification: accepted.verification } : {}) }
+  if (attempt > task.maxAttempts) {
+    return { ...base, attempt: task.maxAttempts, status: 'failed', failure: `gave up after ${task.maxAttempts} attempts: ${lastRequeue?.reason ?? 'unknown'}` }
+  }
+  const winner = pickWinner(task.id, attempt, task.claims.values(), task.leases.values())
+  const withWinner = winner ? { ...base, winner } : base
+  if (task.kind === 'research' && [...task.results.values()].some((r) => r.attempt === attempt)) return { ...withWinner, status: 'verifying' }
+  if ([...task.leases.values()].some((l) => l.attempt === attempt)) return { ...withWinner, status: 'running' }
+  if ([...task.claims.values()].some((c) => c.attempt === attempt)) return { ...withWinner, status: 'claimed' }
+  const depsDone = task.deps.every((d) => {
+    const dep = byId.get(d)
+    return dep !== undefined && isTerminal(derive(dep).status)
+  })
+  return { ...base, status: depsDone ? 'ready' : 'pending' }
+}
+
+/** Tarjan's strongly connected components, iteratively (inputs are untrusted and may be deep). */
+function nodesOnCycles(inputs: ReadonlyMap<TaskId, readonly TaskId[]>): Set<TaskId> {
+  const index = new Map<TaskId, number>()
+  const low = new Map<TaskId, number>()
+  const onStack = new Set<TaskId>()
+  const stack: TaskId[] = []
+  const cyclic = new Set<TaskId>()
+  let counter = 0
+  for (const start of inputs.keys()) {
+    if (index.has(start)) continue
+    const work: { node: TaskId; next: number }[] = [{ node: start, next: 0 }]
+    index.set(start, counter)
+    low.set(start, counter++)
+    stack.push(start)
+    onStack.add(start)
+    while (work.length > 0) {
+      const frame = work[work.length - 1]!
+      const edges = inputs.get(frame.node) ?? []
+      if (frame.next < edges.length) {
+        const to = edges[frame.next++]!
+        if (!index.has(to)) {
+          index.set(to, counter)
+          low.set(to, counter++)
+          stack.push(to)
+          onStack.add(to)
+          work.push({ node: to, next: 0 })
+        } else if (onStack.has(to)) low.set(frame.node, Math.min(low.get(frame.node)!, index.get(to)!))
+        continue
+      }
+      work.pop()
+      const parent = work[work.length - 1]
+      if (parent) low.set(parent.node, Math.min(low.get(parent.node)!, low.get(frame.node)!))
+      if (low.get(frame.node) !== index.get(frame.node)) continue
+      const component: TaskId[] = []
+      let member: TaskId
+      do {
+        member = stack.pop()!
+        onStack.delete(member)
+        component.push(member)
+      } while (member !== frame.node)
+      const selfLoop = component.length === 1 && (inputs.get(frame.node) ?? []).includes(frame.node)
+      if (component.length > 1 || selfLoop) for (const c of component) cyclic.add(c)
     }
-    const winner = pickWinner(task.id, attempt, task.claims.values(), task.leases.values())
-    const withWinner = winner ? { ...base, winner } : base
-    if (task.kind === 'research' && [...task.results.values()].some((r) => r.attempt === attempt)) return finish({ ...withWinner, status: 'verifying' })
-    if ([...task.leases.values()].some((l) => l.attempt === attempt)) return finish({ ...withWinner, status: 'running' })
-    if ([...task.claims.values()].some((c) => c.attempt === attempt)) return finish({ ...withWinner, status: 'claimed' })
-    const depsDone = task.deps.every((d) => {
-      const dep = byId.get(d)
-      return dep !== undefined && isTerminal(derive(dep, stack).status)
-    })
-    return finish({ ...base, status: depsDone ? 'ready' : 'pending' })
   }
-  const finish = (d: DerivedTask): DerivedTask => {
-    out.set(d.task.id, d)
-    return d
+  return cyclic
+}
+
+/**
+ * Top-down: a task is superseded when the result that created it is not its
+ * parent's accepted result, or its parent is superseded. Only results of
+ * plan-like tasks (accepted = first result) decide this, so it needs no
+ * status derivation and cannot depend on input order.
+ */
+function supersededTasks(tasks: readonly TaskSnapshot[], byId: ReadonlyMap<TaskId, TaskSnapshot>): Set<TaskId> {
+  const memo = new Map<TaskId, boolean>()
+  const visit = (task: TaskSnapshot, depth: number): boolean => {
+    const known = memo.get(task.id)
+    if (known !== undefined) return known
+    let result = false
+    if (task.origin) {
+      const [parentId, resultKey] = splitOrigin(task.origin)
+      const parent = byId.get(parentId as TaskId)
+      // A chain of origins longer than any real graph is forged: treat it as not counting.
+      if (depth > 16) result = true
+      else if (parent) {
+        result = visit(parent, depth + 1) || (task.kind !== 'verify' && parent.kind !== 'research' && orderedResults(parent)[0]?.key !== resultKey)
+      }
+    }
+    memo.set(task.id, result)
+    return result
   }
-  for (const t of tasks) derive(t, new Set())
+  const out = new Set<TaskId>()
+  for (const t of tasks) if (visit(t, 0)) out.add(t.id)
   return out
 }
 
@@ -142,17 +236,6 @@ function acceptedResult(
     }
   }
   return unverified ? { accepted: unverified, verification: 'unverified' } : undefined
-}
-
-function isSuperseded(task: TaskSnapshot, byId: Map<TaskId, TaskSnapshot>, derive: (t: TaskSnapshot) => DerivedTask): boolean {
-  if (!task.origin) return false
-  const [parentId, resultKey] = splitOrigin(task.origin)
-  const parent = byId.get(parentId as TaskId)
-  if (!parent) return false // parent not synced yet: nothing to supersede us
-  const dp = derive(parent)
-  if (dp.superseded) return true
-  if (task.kind === 'verify') return false // every result of a live task gets judged
-  return dp.accepted !== undefined && dp.accepted.key !== resultKey
 }
 
 export function splitOrigin(origin: string): [string, string] {

@@ -18,12 +18,20 @@ interface Author {
   readonly name: string
 }
 
+/** Task ids are capped at 96 characters (dag-schema.ts); long parts are replaced by a hash so children always fit. */
+export function compactId(id: string): TaskId {
+  if (id.length <= 96) return id as TaskId
+  let h = 0x811c9dc5
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193) >>> 0
+  return `${id.slice(0, 80)}-${h.toString(36)}` as TaskId
+}
+
 const idPart = (resultKey: string): string => resultKey.replace(':', '-')
 
 export function planChildren(plan: TaskSnapshot, resultKey: string, steps: Plan, author: Author, now: number): TaskStatic[] {
   const prefix = `${plan.rootId}-${idPart(resultKey)}`
   const base = { v: DAG_SCHEMA_VERSION, rootId: plan.rootId, createdAt: now, createdBy: author.id, createdByName: author.name, origin: originOf(plan.id, resultKey) } as const
-  const ids = steps.steps.map((_, i) => `${prefix}-s${i + 1}` as TaskId)
+  const ids = steps.steps.map((_, i) => compactId(`${prefix}-s${i + 1}`))
   const research: TaskStatic[] = steps.steps.map((step, i) => ({
     ...base,
     id: ids[i]!,
@@ -34,14 +42,14 @@ export function planChildren(plan: TaskSnapshot, resultKey: string, steps: Plan,
     deps: step.dependsOn.map((d) => ids[d - 1]!).filter(Boolean),
     maxAttempts: RESEARCH_MAX_ATTEMPTS,
   }))
-  const synth: TaskStatic = { ...base, id: `${prefix}-synth` as TaskId, kind: 'synthesize', role: 'synthesizer', title: 'Synthesize', prompt: plan.prompt, deps: ids, maxAttempts: SYNTH_MAX_ATTEMPTS }
+  const synth: TaskStatic = { ...base, id: compactId(`${prefix}-synth`), kind: 'synthesize', role: 'synthesizer', title: 'Synthesize', prompt: plan.prompt, deps: ids, maxAttempts: SYNTH_MAX_ATTEMPTS }
   return [...research, synth]
 }
 
 export function verifyNodeFor(task: TaskSnapshot, resultKey: string, attempt: number, producer: NodeId, author: Author, now: number): TaskStatic {
   return {
     v: DAG_SCHEMA_VERSION,
-    id: `${task.id}-v-${idPart(resultKey)}` as TaskId,
+    id: compactId(`${task.id}-v-${idPart(resultKey)}`),
     rootId: task.rootId,
     kind: 'verify',
     role: 'verifier',
