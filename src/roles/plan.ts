@@ -49,15 +49,23 @@ export function planSchema(): object {
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
-/** Parses model output into a plan, or explains (for a person and for the retry prompt) why not. */
-export function parsePlan(text: string): ParseResult<Plan> {
+/** Model output → the JSON object in it, or why there is none (shared by every role that asks for JSON). */
+export function parseJsonReply(text: string): ParseResult<Record<string, unknown>> {
   let raw: unknown
   try {
     raw = JSON.parse(extractJson(text))
   } catch {
     return { ok: false, reason: 'the reply is not valid JSON' }
   }
-  if (!isRecord(raw) || !Array.isArray(raw.steps)) return { ok: false, reason: 'the reply has no "steps" array' }
+  return isRecord(raw) ? { ok: true, value: raw } : { ok: false, reason: 'the reply is not a JSON object' }
+}
+
+/** Parses model output into a plan, or explains (for a person and for the retry prompt) why not. */
+export function parsePlan(text: string): ParseResult<Plan> {
+  const json = parseJsonReply(text)
+  if (!json.ok) return json
+  const raw = json.value
+  if (!Array.isArray(raw.steps)) return { ok: false, reason: 'the reply has no "steps" array' }
   const steps: PlanStep[] = []
   for (const [i, s] of raw.steps.entries()) {
     if (!isRecord(s)) return { ok: false, reason: `step ${i + 1} is not an object` }

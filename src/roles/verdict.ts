@@ -1,6 +1,6 @@
 /** The verifier's output: pass or fail with a reason. */
 import type { ParseResult } from '../mesh/protocol'
-import { extractJson } from './plan'
+import { parseJsonReply } from './plan'
 
 export interface Verdict {
   readonly verdict: 'pass' | 'fail'
@@ -17,14 +17,9 @@ export function verdictSchema(): object {
 }
 
 export function parseVerdict(text: string): ParseResult<Verdict> {
-  let raw: unknown
-  try {
-    raw = JSON.parse(extractJson(text))
-  } catch {
-    return { ok: false, reason: 'the reply is not valid JSON' }
-  }
-  if (typeof raw !== 'object' || raw === null) return { ok: false, reason: 'the reply is not an object' }
-  const { verdict, reason } = raw as Record<string, unknown>
+  const json = parseJsonReply(text)
+  if (!json.ok) return json
+  const { verdict, reason } = json.value
   if (verdict !== 'pass' && verdict !== 'fail') return { ok: false, reason: '"verdict" must be "pass" or "fail"' }
   const why = typeof reason === 'string' ? reason.trim().slice(0, 300) : ''
   if (why === '') return { ok: false, reason: 'a verdict needs a reason' }

@@ -57,7 +57,7 @@ test('a task typed in one tab appears in the other two', async () => {
   await peers[1]!.page.getByTestId('task-submit').click()
   await expect(peers[1]!.page.getByTestId('task-error')).toHaveText(/Type a task first/)
   await expect(peers[1]!.page.getByTestId('task')).toHaveCount(2)
-  await peers[0]!.page.screenshot({ path: path.join(repoRoot, 'docs', 'screenshot.png') })
+  await peers[0]!.page.screenshot({ path: path.join(repoRoot, 'docs', 'peers.png') })
 })
 
 test('after a reload the board is still there', async () => {

@@ -5,7 +5,8 @@
  * answer reaches every tab, and losing a tab or reloading loses nothing.
  */
 import { test, expect, type Page } from '@playwright/test'
-import { closeAll, expectPeerCount, launchPeer, startServer, uniqueRoom, type Peer } from './harness'
+import path from 'node:path'
+import { closeAll, expectPeerCount, launchPeer, repoRoot, startServer, uniqueRoom, type Peer } from './harness'
 import { seedForPlan } from './sim-seed'
 import type { SwarmServer } from '../../signaling-server/server'
 
@@ -69,6 +70,9 @@ test('a task decomposes, runs on several tabs, is verified by other tabs and ans
     }
     await expect(peers[2]!.page.getByTestId('provenance').first()).toContainText('SIMULATED')
     for (const p of peers) expect(p.errors).toEqual([])
+    // The README's picture: open one step's detail, then photograph the whole page.
+    await peers[1]!.page.locator('[data-testid="graph-node"][data-kind="research"]').first().click()
+    await peers[1]!.page.screenshot({ path: path.join(repoRoot, 'docs', 'screenshot.png'), fullPage: true })
   } finally {
     await closeAll(peers, server)
   }

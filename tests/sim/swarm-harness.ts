@@ -55,6 +55,8 @@ export class SwarmSim {
     readonly seed: number,
     private readonly config: Partial<SchedulerConfig> = {},
     private readonly tokensPerSec = 40,
+    /** Give every node's engine the same seed, so outputs don't depend on which node ran what (like tabs sharing ?seed=). */
+    private readonly sharedEngineSeed = false,
   ) {
     this.random = seededRandom(seed)
   }
@@ -181,7 +183,7 @@ export class SwarmSim {
 
   /** Wraps the engine to record when two nodes generate for the same (task, attempt) at once. */
   private trackedInference(id: NodeId, index: number): InferenceClient {
-    const inner = createInProcessSimClient({ clock: this.clock, seed: this.seed * 1000 + index, tokensPerSec: this.tokensPerSec, loadMs: 10 })
+    const inner = createInProcessSimClient({ clock: this.clock, seed: this.sharedEngineSeed ? this.seed : this.seed * 1000 + index, tokensPerSec: this.tokensPerSec, loadMs: 10 })
     const generate = async (req: GenerateRequest, onToken: (d: string) => void) => {
       const run = (req.runId ?? '').replace(/-\d+$/, '')
       const set = this.active.get(run) ?? new Set<string>()

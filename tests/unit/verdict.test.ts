@@ -39,9 +39,9 @@ describe('parseVerdict', () => {
     expect(reasonOf(parseVerdict(''))).toBe('the reply is not valid JSON')
     expect(reasonOf(parseVerdict('{"verdict": "pass", "reason": "unterminated}'))).toBe('the reply is not valid JSON')
     expect(reasonOf(parseVerdict('{verdict: pass}'))).toBe('the reply is not valid JSON')
-    expect(reasonOf(parseVerdict('null'))).toBe('the reply is not an object')
-    expect(reasonOf(parseVerdict('"pass"'))).toBe('the reply is not an object')
-    expect(reasonOf(parseVerdict('42'))).toBe('the reply is not an object')
+    expect(reasonOf(parseVerdict('null'))).toBe('the reply is not a JSON object')
+    expect(reasonOf(parseVerdict('"pass"'))).toBe('the reply is not a JSON object')
+    expect(reasonOf(parseVerdict('42'))).toBe('the reply is not a JSON object')
   })
 })
 
