@@ -185,6 +185,8 @@ describe('stop and restart', () => {
     // Neither an idle keep-alive connection nor a request stuck mid-headers may hold close() open.
     await httpRequest(first.port, '/healthz', { headers: { Connection: 'keep-alive' } })
     const stuck = net.connect(first.port, '127.0.0.1')
+    // The server resetting this socket is the point of the test: a reset surfaces as 'error'.
+    stuck.on('error', () => {})
     await new Promise((resolve) => stuck.once('connect', resolve))
     const stuckClosed = new Promise((resolve) => stuck.once('close', resolve))
     stuck.write('GET /healthz HTTP/1.1\r\nHost: x\r\n')
