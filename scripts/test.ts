@@ -31,8 +31,11 @@ const unit = readJson(`${reportDir}/unit.json`)
 const e2e = readJson(`${reportDir}/e2e.json`)?.stats as Record<string, number> | undefined
 const num = (v: unknown): number => (typeof v === 'number' ? v : 0)
 const passed = num(unit?.numPassedTests) + num(e2e?.expected) + num(e2e?.flaky)
-// A runner that crashed without a report counts as one failure, so the line can't claim success.
-const failed = num(unit?.numFailedTests) + num(e2e?.unexpected) + (unit ? 0 : 1) + (e2e ? 0 : 1)
+// A runner that failed without a failing test (a crash, no report, an unhandled error) counts as
+// one failure, so the closing line never claims success for a red run.
+const unitFailed = num(unit?.numFailedTests)
+const e2eFailed = num(e2e?.unexpected)
+const failed = unitFailed + e2eFailed + (unitStatus !== 0 && unitFailed === 0 ? 1 : 0) + (e2eStatus !== 0 && e2eFailed === 0 ? 1 : 0)
 const skipped = num(unit?.numPendingTests) + num(unit?.numTodoTests) + num(e2e?.skipped)
 
 process.stdout.write(`\nunit: exit ${unitStatus}; e2e: exit ${e2eStatus}\n`)
