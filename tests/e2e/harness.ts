@@ -10,7 +10,8 @@ import { startSwarmServer, type SwarmServer } from '../../signaling-server/serve
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 export const repoRoot = path.resolve(here, '../..')
-export const distDir = path.join(repoRoot, 'dist')
+/** MINDOS_DIST serves another build (e.g. one with a defence switched off, to prove a test can fail). */
+export const distDir = process.env.MINDOS_DIST ?? path.join(repoRoot, 'dist')
 
 const BASE_FLAGS = [
   '--no-sandbox',
