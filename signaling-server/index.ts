@@ -1,7 +1,8 @@
 /**
  * CLI entry: `tsx signaling-server/index.ts [--port N] [--host H] [--models DIR] [--no-build]`.
  * Builds the app if `dist/` is stale, serves it plus signaling on one port,
- * and prints where to go. Exit codes: 0 after SIGINT/SIGTERM, 2 for unusable
+ * builds the tiny fixture model in the background if it is missing, and
+ * prints where to go. Exit codes: 0 after SIGINT/SIGTERM, 2 for unusable
  * flags or environment, 1 for anything else (e.g. the port is taken).
  */
 import { randomInt } from 'node:crypto'
@@ -13,6 +14,7 @@ import { REPO_ROOT, buildIfNeeded } from './build-if-needed'
 import { USAGE, parseCliArgs } from './cli-args'
 import type { CliOptions } from './cli-args'
 import { startSwarmServer } from './server'
+import { cancelFixtureBuilds, ensureTinyFixture } from './tiny-fixture'
 
 const log = createLogger('signal')
 
@@ -51,6 +53,10 @@ async function main(): Promise<void> {
   }
   if (cli.help) return void process.stdout.write(USAGE)
   if (cli.build) await buildIfNeeded()
+  // In the background: signaling and the app are served meanwhile; fixture requests wait for it.
+  ensureTinyFixture().catch((err: unknown) => {
+    if (!(err instanceof Error && err.name === 'FixtureBuildCancelled')) log.error('tiny-fixture build failed; /models/tiny-fixture/ answers 503', { error: String(err) })
+  })
 
   const server = await startSwarmServer({
     port: cli.port,
@@ -67,12 +73,14 @@ async function main(): Promise<void> {
       `  health:    ${server.url}/healthz`,
       `  signaling: ${server.signalingUrl}`,
       ...(cli.modelsDir !== undefined ? [`  models:    ${server.url}/models/`] : []),
+      `  fixture:   ${server.url}/models/tiny-fixture/  (test model: ?engine=transformers&device=wasm&model=tiny-fixture)`,
       '',
     ].join('\n'),
   )
 
   const shutdown = (signal: string): void => {
     log.info('shutting down', { signal })
+    cancelFixtureBuilds()
     server.close().then(
       () => process.exit(0),
       () => process.exit(1),

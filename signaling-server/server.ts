@@ -3,7 +3,8 @@
  *   /signal   WebSocket upgrade, y-webrtc-compatible signaling (signaling.ts)
  *   /healthz  JSON liveness + a few gauges
  *   /metrics  Prometheus text
- *   /models/  optional model mirror; everything else: the built app (static.ts)
+ *   /models/  optional model mirror, and always /models/tiny-fixture/ (tiny-fixture.ts);
+ *            everything else: the built app (static.ts)
  *
  * Used by the CLI (index.ts) and in-process by tests, which stop and restart
  * it on the same port to simulate an outage: `close()` therefore drops every
@@ -23,6 +24,7 @@ import { PROMETHEUS_CONTENT_TYPE, RejectReason, SignalingMetrics, renderPromethe
 import { SIGNALING_PROTOCOL_VERSION } from './protocol'
 import { SignalingHub } from './signaling'
 import { createStaticHandler } from './static'
+import { FIXTURE_DIR, ensureTinyFixture } from './tiny-fixture'
 
 const log = createLogger('signal')
 
@@ -45,6 +47,12 @@ export interface SwarmServerOptions {
   readonly staticDir?: string
   /** Served at /models/ with CORS and Range support. */
   readonly modelsDir?: string
+  /**
+   * The tiny fixture model served at /models/tiny-fixture/ (ahead of modelsDir).
+   * Default: fixtures/tiny-fixture, built on the first request if missing or
+   * stale (tiny-fixture.ts); `false` turns the mount off.
+   */
+  readonly tinyFixtureDir?: string | false
   readonly limits?: Partial<SignalingLimits>
   /** Drives the rate-limit token buckets; tests inject a fake one. */
   readonly clock?: Pick<Clock, 'now'>
@@ -97,7 +105,15 @@ export async function startSwarmServer(opts: SwarmServerOptions = {}): Promise<S
   const perIp = new PerIpCounter(limits.maxConnectionsPerIp)
   // No permessage-deflate: it costs CPU and memory per connection for tiny JSON frames.
   const wss = new WebSocketServer({ noServer: true, maxPayload: hardPayloadCap(limits), perMessageDeflate: false })
-  const serveStatic = createStaticHandler(opts)
+  const fixtureDir = opts.tinyFixtureDir === undefined ? FIXTURE_DIR : opts.tinyFixtureDir
+  let fixtureReady: Promise<unknown> | null = null
+  const readyFixture = (dir: string): Promise<unknown> =>
+    (fixtureReady ??= ensureTinyFixture(dir).catch((err: unknown) => {
+      fixtureReady = null // try again on the next request
+      log.error('tiny-fixture build failed', { error: String(err) })
+      throw err
+    }))
+  const serveStatic = createStaticHandler({ ...opts, ...(fixtureDir ? { fixture: { dir: fixtureDir, ready: () => readyFixture(fixtureDir) } } : {}) })
   const sockets = new Set<Socket>()
 
   const health = (): HealthReport => ({

@@ -1,6 +1,6 @@
 /**
- * Static file serving for the built app (`dist/`) and an optional model mirror
- * mounted at `/models/`. Every file is streamed (model shards are hundreds of
+ * Static file serving for the built app (`dist/`), an optional model mirror
+ * mounted at `/models/`, and the tiny fixture model at `/models/tiny-fixture/`. Every file is streamed (model shards are hundreds of
  * MB) and single `Range` requests are honoured, because web-llm and browsers
  * resume large downloads with them.
  *
@@ -142,7 +142,15 @@ async function serveFromMount(req: IncomingMessage, res: ServerResponse, mount: 
 export interface StaticOptions {
   readonly staticDir?: string
   readonly modelsDir?: string
+  /**
+   * The tiny fixture model, served at /models/tiny-fixture/ ahead of `modelsDir`
+   * (only that path: the rest of /models/ stays the mirror). `ready` resolves
+   * once its files exist; requests wait for it (the first start builds them).
+   */
+  readonly fixture?: { readonly dir: string; readonly ready: () => Promise<unknown> }
 }
+
+export const FIXTURE_PATH = '/models/tiny-fixture/'
 
 /** Returns the handler server.ts uses for every request that is not /healthz or /metrics. */
 export function createStaticHandler(opts: StaticOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
@@ -150,8 +158,18 @@ export function createStaticHandler(opts: StaticOptions): (req: IncomingMessage,
   const models: Mount | null = opts.modelsDir
     ? { root: opts.modelsDir, cors: true, cacheControl: () => 'public, max-age=3600' }
     : null
+  // no-cache: the fixture is rebuilt when its builder changes, under the same names.
+  const fixture: Mount | null = opts.fixture ? { root: opts.fixture.dir, cors: true, cacheControl: () => 'no-cache' } : null
   return async (req, res) => {
     const rawPath = (req.url ?? '/').split('?')[0] ?? '/'
+    if (fixture !== null && opts.fixture && rawPath.startsWith(FIXTURE_PATH)) {
+      try {
+        await opts.fixture.ready()
+      } catch {
+        return sendText(res, 503, 'The tiny-fixture model could not be built; see the server log.\n', { 'Access-Control-Allow-Origin': '*', 'Retry-After': '30' })
+      }
+      return serveFromMount(req, res, fixture, rawPath.slice(FIXTURE_PATH.length - 1))
+    }
     if (models !== null && rawPath.startsWith('/models/')) return serveFromMount(req, res, models, rawPath.slice('/models'.length))
     if (app !== null) return serveFromMount(req, res, app, rawPath === '/' ? '/index.html' : rawPath)
     sendText(res, 404, 'Not found\n')

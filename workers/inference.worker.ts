@@ -1,8 +1,9 @@
 /**
- * The inference worker entry: the only place that brings @mlc-ai/web-llm
- * into the app (through ./webllm-engine). It exposes an InferenceService
- * (src/inference/protocol.ts) over comlink; the page chooses the engine
- * with init({ engine: 'webllm' | 'sim', ... }).
+ * The inference worker entry: the only place that brings the engines into
+ * the app. WebLLM (./webllm-engine) is imported up front; transformers.js
+ * (./transformers-engine) only through a dynamic import, so tabs on WebLLM
+ * never download it. It exposes an InferenceService (src/inference/protocol.ts)
+ * over comlink; the page chooses the engine with init({ engine, device, ... }).
  */
 import * as Comlink from 'comlink'
 import { prebuiltAppConfig } from '@mlc-ai/web-llm'
@@ -13,7 +14,7 @@ import { createInferenceService } from '../src/inference/service'
 import { SimEngine } from '../src/inference/sim'
 import { WebLlmEngine } from './webllm-engine'
 
-/** Relative mirror URLs (e.g. "/models") resolve against the page's origin: web-llm needs absolute ones. */
+/** Relative mirror URLs (e.g. "/models") resolve against the page's origin: the engines need absolute ones. */
 function absolute(url: string): string {
   return new URL(url, self.location.href).href
 }
@@ -23,6 +24,17 @@ const service = createInferenceService({
     const appConfig = opts.modelsBaseUrl ? withMirror(prebuiltAppConfig, absolute(opts.modelsBaseUrl)) : prebuiltAppConfig
     return new WebLlmEngine(appConfig, () => probeCapabilities())
   },
+  transformers: async (opts) => {
+    const { TransformersEngine } = await import('./transformers-engine')
+    return TransformersEngine.create({
+      device: opts.device,
+      ...(opts.note ? { note: opts.note } : {}),
+      localModelsUrl: absolute(opts.localModelsUrl ?? '/models/'),
+      ...(opts.modelsBaseUrl ? { mirrorUrl: absolute(opts.modelsBaseUrl) } : {}),
+      probe: () => probeCapabilities(),
+    })
+  },
+  probe: () => probeCapabilities(),
   sim: (opts) =>
     new SimEngine({
       clock: systemClock,
@@ -34,3 +46,5 @@ const service = createInferenceService({
 })
 
 Comlink.expose(service)
+// Diagnostics for devtools and e2e tests (Playwright evaluates in this worker): the same service, no new powers.
+;(self as unknown as { __mindosInference?: unknown }).__mindosInference = service

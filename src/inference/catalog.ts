@@ -104,12 +104,17 @@ function isGeneralChat(m: ModelInfo): boolean {
   return m.supportsJsonSchema && !/Coder|Math/i.test(m.id)
 }
 
+/** Test fixtures prove an engine path; they are chosen only by name (?model=), never as a default or a fallback. */
+const useful = (models: readonly ModelInfo[]): ModelInfo[] => models.filter((m) => !m.testFixture)
+
 /**
  * Default = smallest general chat model with JSON-schema support, 4-bit
  * quantized (q4f16 when the list has any, i.e. the GPU has shader-f16, else
- * q4f32). Returns null when nothing fits.
+ * q4f32); engines without JSON support (transformers.js): the smallest model.
+ * Returns null when nothing but test fixtures fits.
  */
-export function pickDefaultModel(models: readonly ModelInfo[]): ModelInfo | null {
+export function pickDefaultModel(all: readonly ModelInfo[]): ModelInfo | null {
+  const models = useful(all)
   const chat = models.filter(isGeneralChat)
   const bySize = (xs: ModelInfo[]) => [...xs].sort((a, b) => a.vramRequiredMB - b.vramRequiredMB)[0] ?? null
   return (
@@ -124,7 +129,7 @@ export function pickDefaultModel(models: readonly ModelInfo[]): ModelInfo | null
 export function nextSmallerModel(models: readonly ModelInfo[], currentId: string): ModelInfo | null {
   const current = models.find((m) => m.id === currentId)
   const limit = current?.vramRequiredMB ?? Infinity
-  const smaller = models.filter((m) => m.id !== currentId && m.vramRequiredMB < limit)
+  const smaller = useful(models).filter((m) => m.id !== currentId && m.vramRequiredMB < limit)
   const pick = (xs: ModelInfo[]) => [...xs].sort((a, b) => b.vramRequiredMB - a.vramRequiredMB)[0] ?? null
   return pick(smaller.filter(isGeneralChat)) ?? pick(smaller)
 }

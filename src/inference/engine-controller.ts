@@ -89,8 +89,10 @@ export class EngineController {
   async start(): Promise<void> {
     try {
       const [probe, stats] = await Promise.all([this.client.probe(), this.client.stats()])
-      this.set({ probe, engine: stats.engine, simulated: stats.simulated, backend: stats.backend })
-      if (stats.engine === 'webllm' && !probe.webgpu) {
+      this.set({ probe, engine: stats.engine, simulated: stats.simulated, backend: stats.backend, ...(stats.note ? { notice: stats.note } : {}) })
+      // WebLLM, or transformers.js asked to run on WebGPU: nothing can load without an adapter.
+      const needsGpu = stats.engine === 'webllm' || (stats.engine === 'transformers' && stats.backend === 'webgpu')
+      if (needsGpu && !probe.webgpu) {
         this.set({ state: 'no-webgpu', notice: `WebGPU unavailable: ${probe.webgpuUnavailableReason ?? 'unknown reason'}` })
         return
       }
@@ -99,7 +101,7 @@ export class EngineController {
       const has = (id: string | null | undefined): id is string => !!id && models.some((m) => m.id === id)
       const remembered = this.opts.store.get(this.rememberKey())
       const preferred = this.opts.preferredModel
-      if (preferred && !has(preferred)) this.set({ notice: `Model "${preferred}" from the URL is not offered on this device; using ${def ?? 'none'}.` })
+      if (preferred && !has(preferred)) this.set({ notice: `${stats.note ? `${stats.note} ` : ''}Model "${preferred}" from the URL is not offered on this device; using ${def ?? 'none'}.` })
       const selected = has(preferred) ? preferred : has(remembered) ? remembered : def
       this.set({ models, defaultModel: def, selectedModel: selected, state: stats.state === 'no-webgpu' ? 'idle' : stats.state })
       await this.refreshCache()

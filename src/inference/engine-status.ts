@@ -1,5 +1,5 @@
 /**
- * The bookkeeping both engines (WebLLM in the worker, the simulated one) share
+ * The bookkeeping every engine (WebLLM and transformers.js in the worker, the simulated one) shares
  * for `stats()`: state, loaded model, measured tok/s and the last error.
  */
 import { InferenceError } from '../errors'

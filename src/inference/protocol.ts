@@ -7,6 +7,7 @@
  * one with the guards in reply-guards.ts.
  */
 import { InferenceError, isInferenceErrorCode, type InferenceErrorCode } from '../errors'
+import type { TransformersDevice } from './engine-choice'
 import type { CacheEntry, CapabilityProbe, EngineKind, EngineStats, GenerateRequest, GenerateResult, LoadProgress, ModelInfo } from './types'
 
 export const PROTOCOL_VERSION = 1
@@ -15,9 +16,15 @@ export type Reply<T> = { readonly ok: true; readonly value: T } | { readonly ok:
 
 /** Chosen once per worker, from URL parameters (see url-options.ts). */
 export interface InitOptions {
-  readonly engine: 'webllm' | 'sim'
-  /** Absolute base URL of a model mirror (layout documented in catalog.ts). */
+  readonly engine: 'webllm' | 'sim' | 'transformers'
+  /** WebLLM only: hand over to transformers.js when WebGPU or a fitting model is missing (engine-choice.ts). */
+  readonly fallback?: boolean
+  /** transformers.js only; absent = decided from the probe (`autoDevice`). */
+  readonly device?: TransformersDevice
+  /** Absolute base URL of a model mirror (layouts: catalog.ts for WebLLM, transformers-catalog.ts). */
   readonly modelsBaseUrl?: string
+  /** Absolute URL of this server's own /models/ (where tiny-fixture lives); default: /models/ on the worker's origin. */
+  readonly localModelsUrl?: string
   /** Simulated engine only: decode speed and determinism seed. */
   readonly simTps?: number
   readonly seed?: number
@@ -27,7 +34,10 @@ export interface InitOptions {
 export function toInitOptions(p: InitOptions): InitOptions {
   return {
     engine: p.engine,
+    ...(p.fallback !== undefined ? { fallback: p.fallback } : {}),
+    ...(p.device !== undefined ? { device: p.device } : {}),
     ...(p.modelsBaseUrl !== undefined ? { modelsBaseUrl: p.modelsBaseUrl } : {}),
+    ...(p.localModelsUrl !== undefined ? { localModelsUrl: p.localModelsUrl } : {}),
     ...(p.simTps !== undefined ? { simTps: p.simTps } : {}),
     ...(p.seed !== undefined ? { seed: p.seed } : {}),
   }
@@ -36,6 +46,24 @@ export function toInitOptions(p: InitOptions): InitOptions {
 export interface InitInfo {
   readonly protocolVersion: number
   readonly engine: EngineKind
+}
+
+/** Logits of one forward pass over `tokens` (no cache): row i predicts token i+1. Diagnostics only. */
+export interface FirstLogits {
+  readonly vocab: number
+  readonly positions: number
+  /** positions × vocab, row-major. */
+  readonly logits: Float32Array
+}
+
+/**
+ * What an engine may offer beyond InferenceClient for tests and devtools
+ * (the transformers.js engine does): a raw forward pass, and the token ids of
+ * its last generation. Nothing in the app depends on these.
+ */
+export interface EngineDiagnostics {
+  firstLogits(tokens: readonly number[]): Promise<FirstLogits>
+  lastTokens(): readonly number[]
 }
 
 /** GenerateRequest without the AbortSignal (not cloneable): the client turns it into `abort(runId)`. */
@@ -52,6 +80,9 @@ export interface InferenceService {
   cacheStatus(): Promise<Reply<readonly CacheEntry[]>>
   deleteFromCache(modelId: string): Promise<Reply<null>>
   stats(): Promise<Reply<EngineStats>>
+  /** Diagnostics (EngineDiagnostics); BAD_REQUEST on engines without them. */
+  debugFirstLogits(tokens: readonly number[]): Promise<Reply<FirstLogits>>
+  debugLastTokens(): Promise<Reply<readonly number[]>>
 }
 
 export function ok<T>(value: T): Reply<T> {

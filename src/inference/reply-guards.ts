@@ -14,6 +14,8 @@ const isStr = (v: unknown): v is string => typeof v === 'string'
 const isNum = (v: unknown): v is number => typeof v === 'number' && !Number.isNaN(v)
 const isBool = (v: unknown): v is boolean => typeof v === 'boolean'
 const optNum = (v: unknown): boolean => v === undefined || isNum(v)
+const optStr = (v: unknown): boolean => v === undefined || isStr(v)
+const optBool = (v: unknown): boolean => v === undefined || isBool(v)
 const oneOf =
   <T extends string>(...xs: T[]) =>
   (v: unknown): v is T =>
@@ -59,7 +61,8 @@ export function isModelInfo(v: unknown): v is ModelInfo {
     v.requiredFeatures.every(isStr) &&
     isStr(v.quantization) &&
     isNum(v.contextWindow) &&
-    isBool(v.supportsJsonSchema)
+    isBool(v.supportsJsonSchema) &&
+    optBool(v.testFixture)
   )
 }
 
@@ -110,7 +113,8 @@ export function isEngineStats(v: unknown): v is EngineStats {
     isEngineState(v.state) &&
     (v.model === null || isStr(v.model)) &&
     (v.tokensPerSec === null || isNum(v.tokensPerSec)) &&
-    (e === null || (isObj(e) && isInferenceErrorCode(e.code) && isStr(e.message)))
+    (e === null || (isObj(e) && isInferenceErrorCode(e.code) && isStr(e.message))) &&
+    optStr(v.note)
   )
 }
 

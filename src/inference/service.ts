@@ -1,20 +1,50 @@
 /**
  * The worker side of the protocol: adapts whichever engine `init()` chose
- * (WebLLM or the simulated one; both implement InferenceClient and throw
- * InferenceError) to data-only replies. workers/inference.worker.ts exposes
- * the result with comlink; node tests drive it over a MessageChannel.
+ * (WebLLM, transformers.js or the simulated one; all implement
+ * InferenceClient and throw InferenceError) to data-only replies, and applies
+ * the automatic engine choice (engine-choice.ts). workers/inference.worker.ts
+ * exposes the result with comlink; node tests drive it over a MessageChannel.
  */
 import { releaseProxy } from 'comlink'
 import { InferenceError } from '../errors'
 import { createLogger } from '../log'
-import { PROTOCOL_VERSION, errorReply, ok, type InferenceService, type InitOptions, type Reply } from './protocol'
-import type { InferenceClient } from './types'
+import { autoDevice, webllmFallback, type TransformersDevice } from './engine-choice'
+import { PROTOCOL_VERSION, errorReply, ok, type EngineDiagnostics, type InferenceService, type InitOptions, type Reply } from './protocol'
+import type { CapabilityProbe, InferenceClient } from './types'
 
 const log = createLogger('inference')
+
+export type TransformersInit = InitOptions & { readonly device: TransformersDevice; readonly note?: string }
+export type DiagnosableClient = InferenceClient & Partial<EngineDiagnostics>
 
 export interface EngineFactories {
   readonly webllm: (opts: InitOptions) => InferenceClient | Promise<InferenceClient>
   readonly sim: (opts: InitOptions) => InferenceClient
+  /** Absent where transformers.js cannot run (node tests); the worker imports it lazily. */
+  readonly transformers?: (opts: TransformersInit) => DiagnosableClient | Promise<DiagnosableClient>
+  /** The capability probe used to pick a transformers.js device when the URL names none. */
+  readonly probe?: () => Promise<CapabilityProbe>
+}
+
+const ENGINES: readonly string[] = ['webllm', 'sim', 'transformers']
+
+/** Builds the engine `opts` asks for, or the automatic fallback for the default WebLLM. */
+async function createEngine(factories: EngineFactories, opts: InitOptions): Promise<DiagnosableClient> {
+  const transformers = async (device: TransformersDevice | undefined, note?: string): Promise<DiagnosableClient> => {
+    if (!factories.transformers) throw new InferenceError('BAD_REQUEST', 'The transformers.js engine is not available in this build.')
+    const chosen = device ?? (factories.probe ? autoDevice(await factories.probe()) : 'wasm')
+    return factories.transformers({ ...opts, engine: 'transformers', device: chosen, ...(note ? { note } : {}) })
+  }
+  if (opts.engine === 'sim') return factories.sim(opts)
+  if (opts.engine === 'transformers') return transformers(opts.device)
+  const webllm = await factories.webllm(opts)
+  if (!opts.fallback || !factories.transformers) return webllm
+  const probe = await webllm.probe()
+  const fallback = webllmFallback(probe, probe.webgpu ? (await webllm.listModels()).length : 0)
+  if (!fallback) return webllm
+  log.info(fallback.note)
+  webllm.destroy()
+  return transformers(fallback.device, fallback.note)
 }
 
 async function wrap<T>(fn: () => Promise<T>): Promise<Reply<T>> {
@@ -63,9 +93,9 @@ function remoteCallback<T>(fn: (arg: T) => unknown): { call(arg: T): void; flush
 }
 
 export function createInferenceService(factories: EngineFactories): InferenceService {
-  let engine: InferenceClient | null = null
+  let engine: DiagnosableClient | null = null
   let initOpts: InitOptions | null = null
-  const need = (): InferenceClient => {
+  const need = (): DiagnosableClient => {
     if (!engine) throw new InferenceError('INTERNAL', 'The inference worker was called before init(); this is a bug in the page.')
     return engine
   }
@@ -77,17 +107,19 @@ export function createInferenceService(factories: EngineFactories): InferenceSer
   return {
     init: (opts) =>
       wrap(async () => {
-        if (opts?.engine !== 'webllm' && opts?.engine !== 'sim') {
-          throw new InferenceError('BAD_REQUEST', `Unknown engine "${String(opts?.engine)}": use "webllm" or "sim".`)
+        if (typeof opts?.engine !== 'string' || !ENGINES.includes(opts.engine)) {
+          throw new InferenceError('BAD_REQUEST', `Unknown engine "${String(opts?.engine)}": use "webllm", "transformers" or "sim".`)
         }
         if (engine && initOpts) {
           if (initOpts.engine !== opts.engine) throw new InferenceError('BAD_REQUEST', `This worker already runs the ${initOpts.engine} engine.`)
-          return { protocolVersion: PROTOCOL_VERSION, engine: opts.engine }
+          return { protocolVersion: PROTOCOL_VERSION, engine: (await engine.stats()).engine }
         }
-        engine = opts.engine === 'sim' ? factories.sim(opts) : await factories.webllm(opts)
+        const created = await createEngine(factories, opts)
+        engine = created
         initOpts = opts
-        log.debug(`inference worker ready (engine=${opts.engine})`)
-        return { protocolVersion: PROTOCOL_VERSION, engine: opts.engine }
+        const kind = (await created.stats()).engine
+        log.debug(`inference worker ready (engine=${kind})`)
+        return { protocolVersion: PROTOCOL_VERSION, engine: kind }
       }),
     probe: () => wrap(() => need().probe()),
     listModels: () => wrap(() => need().listModels()),
@@ -115,5 +147,20 @@ export function createInferenceService(factories: EngineFactories): InferenceSer
     cacheStatus: () => wrap(() => need().cacheStatus()),
     deleteFromCache: (modelId) => wrap(async () => (await need().deleteFromCache(str(modelId, 'modelId')), null)),
     stats: () => wrap(() => need().stats()),
+    debugFirstLogits: (tokens) =>
+      wrap(async () => {
+        const e = need()
+        if (!e.firstLogits) throw new InferenceError('BAD_REQUEST', 'This engine has no logits diagnostics (only transformers.js does).')
+        if (!Array.isArray(tokens) || tokens.length === 0 || !tokens.every((t) => Number.isInteger(t) && t >= 0)) {
+          throw new InferenceError('BAD_REQUEST', 'tokens must be a non-empty array of token ids.')
+        }
+        return e.firstLogits(tokens)
+      }),
+    debugLastTokens: () =>
+      wrap(async () => {
+        const e = need()
+        if (!e.lastTokens) throw new InferenceError('BAD_REQUEST', 'This engine does not record token ids (only transformers.js does).')
+        return e.lastTokens()
+      }),
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The InferenceClient contract: what the rest of the app may ask of an engine.
- * Implemented by the worker-backed client (WebLLM or the simulated engine
- * running in the worker) and by in-process fakes in tests. Every method that
+ * Implemented by the worker-backed client (WebLLM, transformers.js or the
+ * simulated engine running in the worker) and by in-process fakes in tests. Every method that
  * fails throws `InferenceError` (src/errors.ts) with a data code.
  */
 import type { InferenceErrorCode } from '../errors'
@@ -44,6 +44,8 @@ export interface ModelInfo {
   readonly contextWindow: number
   /** Whether the engine can constrain output to a JSON schema with this model. */
   readonly supportsJsonSchema: boolean
+  /** A model the project builds to prove the engine path (e.g. tiny-fixture): never a default, output is nonsense. */
+  readonly testFixture?: boolean
 }
 
 export interface LoadProgress {
@@ -102,6 +104,8 @@ export interface EngineStats {
   readonly model: string | null
   readonly tokensPerSec: number | null
   readonly lastError: { readonly code: InferenceErrorCode; readonly message: string } | null
+  /** Why this engine/backend runs when it is not the one the URL asked for (automatic fallback), for the panel. */
+  readonly note?: string
 }
 
 export interface InferenceClient {

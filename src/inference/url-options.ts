@@ -1,6 +1,11 @@
 /**
  * Inference settings from the page URL (read once by src/main.ts):
- *   ?engine=webllm|sim   engine (default webllm; sim is never chosen automatically)
+ *   ?engine=webllm|transformers|sim
+ *                        engine. Absent: WebLLM, falling back to transformers.js
+ *                        when there is no WebGPU or no WebLLM model fits
+ *                        (engine-choice.ts). An explicit engine never falls
+ *                        back, and sim is never chosen automatically.
+ *   ?device=webgpu|wasm  transformers.js backend (default: from the probe)
  *   ?model=<id>          model to select (and load, with autoload)
  *   ?models=<url>        model mirror base URL (layout: see catalog.ts)
  *   ?autoload[=1|0]      load the remembered/default model on start
@@ -10,6 +15,7 @@
  * default is used.
  */
 import { createLogger } from '../log'
+import { isTransformersDevice } from './engine-choice'
 import type { InitOptions } from './protocol'
 
 const log = createLogger('inference')
@@ -25,8 +31,19 @@ export function parseInferenceParams(search: string, pageHref: string): Inferenc
   const problems: string[] = []
   const engineRaw = q.get('engine')
   let engine: InitOptions['engine'] = 'webllm'
-  if (engineRaw === 'sim' || engineRaw === 'webllm') engine = engineRaw
-  else if (engineRaw !== null) problems.push(`Unknown engine "${engineRaw}" (use webllm or sim); using webllm.`)
+  let explicitEngine = false
+  if (engineRaw === 'sim' || engineRaw === 'webllm' || engineRaw === 'transformers') {
+    engine = engineRaw
+    explicitEngine = true
+  } else if (engineRaw !== null) problems.push(`Unknown engine "${engineRaw}" (use webllm, transformers or sim); using webllm.`)
+
+  const deviceRaw = q.get('device')
+  let device: InitOptions['device']
+  if (deviceRaw !== null) {
+    if (!isTransformersDevice(deviceRaw)) problems.push(`Unknown device "${deviceRaw}" (use webgpu or wasm); choosing from this device's capabilities.`)
+    else if (engine !== 'transformers') problems.push(`?device= applies to engine=transformers only; ignored.`)
+    else device = deviceRaw
+  }
 
   let modelsBaseUrl: string | undefined
   const models = q.get('models')
@@ -51,9 +68,19 @@ export function parseInferenceParams(search: string, pageHref: string): Inferenc
   const autoloadRaw = q.get('autoload')
   const model = q.get('model')?.trim()
 
+  let localModelsUrl: string | undefined
+  try {
+    localModelsUrl = new URL('models/', pageHref).href // the server's own mirror, next to the app (tiny-fixture)
+  } catch {
+    // No usable page URL (tests): the worker defaults to /models/ on its own origin.
+  }
+
   for (const p of problems) log.warn(p)
   return {
     engine,
+    ...(engine === 'webllm' && !explicitEngine ? { fallback: true } : {}),
+    ...(device !== undefined ? { device } : {}),
+    ...(localModelsUrl !== undefined ? { localModelsUrl } : {}),
     autoload: autoloadRaw !== null && autoloadRaw !== '0' && autoloadRaw !== 'false',
     problems,
     ...(model ? { model } : {}),

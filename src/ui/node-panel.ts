@@ -1,6 +1,7 @@
 /**
  * The node panel: this tab's engine, honestly labelled (engine, model,
- * backend, state, tok/s, last error, a SIMULATED badge), its capabilities,
+ * backend, state, tok/s, last error, a SIMULATED badge, a TEST FIXTURE badge
+ * for models that only prove an engine path), its capabilities,
  * model choice with download progress and cancel, the model cache, and a
  * small "try a prompt" box so a person can check the engine works.
  * Plain DOM; every string goes through textContent (see dom.ts).
@@ -24,8 +25,10 @@ function mb(bytes: number | undefined): string {
 }
 
 function engineLabel(s: ControllerSnapshot): string {
-  return s.engine === 'sim' ? 'Simulated engine' : s.engine === 'webllm' ? 'WebLLM' : s.engine
+  return s.engine === 'sim' ? 'Simulated engine' : s.engine === 'webllm' ? 'WebLLM' : s.engine === 'transformers' ? 'transformers.js' : s.engine
 }
+
+const FIXTURE_NOTE = 'test fixture: proves the engine path, its output is nonsense'
 
 function capabilitiesText(p: CapabilityProbe | null): string {
   if (!p) return 'Probing this device…'
@@ -53,6 +56,7 @@ export function mountNodePanel(container: HTMLElement, controller: EngineControl
   const cacheList = h('ul', { class: 'cache-list small', testid: 'cache-list' })
   const prompt = h('textarea', { testid: 'try-prompt', rows: 2, placeholder: 'Try a prompt on this node…' })
   const jsonBox = h('input', { type: 'checkbox', testid: 'try-json' })
+  const greedyBox = h('input', { type: 'checkbox', testid: 'try-greedy' })
   const runBtn = h('button', { testid: 'try-run', type: 'button' }, 'Run')
   const abortBtn = h('button', { testid: 'try-abort', type: 'button', disabled: true }, 'Stop')
   const output = h('pre', { testid: 'try-output', class: 'try-output' })
@@ -66,7 +70,7 @@ export function mountNodePanel(container: HTMLElement, controller: EngineControl
     h('div', { class: 'model-row' }, select, ' ', loadBtn),
     progress,
     h('details', { class: 'cache' }, h('summary', { class: 'small' }, 'Cached models'), cacheList),
-    h('div', { class: 'try composer' }, prompt, h('div', { class: 'composer-row' }, h('label', { class: 'small' }, jsonBox, ' Reply as JSON (verdict schema)'), h('span', {}, runBtn, ' ', abortBtn)), output, meta),
+    h('div', { class: 'try composer' }, prompt, h('div', { class: 'composer-row' }, h('span', {}, h('label', { class: 'small' }, jsonBox, ' Reply as JSON (verdict schema)'), ' ', h('label', { class: 'small' }, greedyBox, ' Greedy')), h('span', {}, runBtn, ' ', abortBtn)), output, meta),
   )
   container.append(section)
 
@@ -83,9 +87,12 @@ export function mountNodePanel(container: HTMLElement, controller: EngineControl
       s.state === 'no-webgpu'
         ? `WebGPU unavailable: ${(s.probe?.webgpuUnavailableReason ?? 'this browser cannot run models').replace(/\.$/, '')}. This tab still joins the swarm without a model.`
         : `${engineLabel(s)} · ${s.loadedModel ?? 'no model loaded'} · ${s.backend} · ${s.state} · ${tps}`
+    const fixture = s.models.find((m) => m.id === s.loadedModel)?.testFixture === true
     replaceChildren(status, [
       s.simulated ? h('span', { class: 'badge sim', testid: 'sim-badge', title: 'Outputs come from a simulation, not a language model' }, 'SIMULATED') : null,
       s.simulated ? ' ' : null,
+      fixture ? h('span', { class: 'badge sim', testid: 'fixture-badge', title: `${s.loadedModel}: ${FIXTURE_NOTE}` }, 'TEST FIXTURE') : null,
+      fixture ? ' ' : null,
       h('span', { testid: 'engine-line' }, line),
       s.notice && s.state !== 'no-webgpu' ? h('div', { class: 'muted small', testid: 'engine-notice' }, s.notice) : null,
       s.lastError ? h('div', { class: 'error', testid: 'engine-error', 'data-code': s.lastError.code }, `${s.lastError.code}: ${s.lastError.message}`) : null,
@@ -106,7 +113,7 @@ export function mountNodePanel(container: HTMLElement, controller: EngineControl
     if (s.models !== shownModels) {
       shownModels = s.models
       const options = s.models.map((m) =>
-        h('option', { value: m.id }, `${m.id} · ${m.vramRequiredMB} MB${m.id === s.defaultModel ? ' · default' : ''}${m.supportsJsonSchema ? '' : ' · no JSON'}`),
+        h('option', { value: m.id }, m.testFixture ? `${m.id} · ${FIXTURE_NOTE}` : `${m.id} · ${m.vramRequiredMB} MB${m.id === s.defaultModel ? ' · default' : ''}${m.supportsJsonSchema ? '' : ' · no JSON'}`),
       )
       replaceChildren(select, options.length > 0 ? options : [h('option', { value: '' }, s.state === 'no-webgpu' ? 'WebGPU unavailable: no models' : 'No models fit this device')])
     }
@@ -159,6 +166,8 @@ export function mountNodePanel(container: HTMLElement, controller: EngineControl
   const runTry = async (): Promise<void> => {
     const text = prompt.value.trim() || 'Say hello and name the model you run on.'
     const json = jsonBox.checked
+    // Greedy (temperature 0) makes runs repeatable: the same prompt gives the same tokens on every backend.
+    const temperature = greedyBox.checked ? 0 : 0.7
     trying = new AbortController()
     abortBtn.disabled = false
     runBtn.disabled = true
@@ -174,7 +183,7 @@ export function mountNodePanel(container: HTMLElement, controller: EngineControl
             { role: 'user', content: text },
           ],
           maxTokens: 256,
-          temperature: 0.7,
+          temperature,
           runId: `try-${Date.now().toString(36)}`,
           signal: trying.signal,
           ...(json ? { jsonSchema: TRY_SCHEMA } : {}),

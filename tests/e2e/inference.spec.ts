@@ -4,7 +4,8 @@
  *      shader-f16, and the model list offers no f16 model;
  *  (b) a model mirror lacking files: loading fails with DOWNLOAD_FAILED or
  *      MODEL_NOT_FOUND, visibly, with no uncaught error, and the tab stays a peer;
- *  (c) no WebGPU at all: the panel says so, and the tab still joins;
+ *  (c) no WebGPU at all with an explicit ?engine=webllm (which never falls back to
+ *      transformers.js; see transformers.spec.ts for the default): the panel says so, and the tab still joins;
  *  (d) ?engine=sim: streaming, abort, schema-valid JSON, tok/s, SIMULATED label.
  * No real weights are downloaded here (no network): (b) is the real-engine path.
  */
@@ -64,11 +65,11 @@ test('a model mirror that lacks the files fails the load visibly and the tab sta
   }
 })
 
-test('without WebGPU the panel says WebGPU is unavailable and the tab still joins', async () => {
+test('without WebGPU, explicit engine=webllm: the panel says WebGPU is unavailable and the tab still joins', async () => {
   const server = await startServer()
   const peer = await launchPeer()
   try {
-    await peer.page.goto(`${server.url}/#room=${uniqueRoom('inf-nogpu')}`)
+    await peer.page.goto(`${server.url}/?engine=webllm#room=${uniqueRoom('inf-nogpu')}`)
     const status = peer.page.getByTestId('engine-status')
     await expect(status).toHaveAttribute('data-state', 'no-webgpu')
     await expect(status).toContainText('WebGPU')

@@ -146,13 +146,31 @@ describe('web-llm progress parsing', () => {
 
 describe('URL parameters', () => {
   const page = 'http://127.0.0.1:5173/room#secret'
-  it('defaults to webllm and never picks sim on its own', () => {
-    expect(parseInferenceParams('', page)).toEqual({ engine: 'webllm', autoload: false, problems: [] })
+  const local = 'http://127.0.0.1:5173/models/'
+  it('defaults to webllm with the transformers.js fallback, and never picks sim on its own', () => {
+    expect(parseInferenceParams('', page)).toEqual({ engine: 'webllm', fallback: true, localModelsUrl: local, autoload: false, problems: [] })
   })
-  it('reads engine, model, models, autoload, simTps and seed', () => {
+  it('reads engine, model, models, autoload, simTps and seed; an explicit engine never falls back', () => {
     expect(parseInferenceParams('?engine=sim&model=sim-fast&models=/models&autoload&simTps=50&seed=9', page)).toEqual({
-      engine: 'sim', model: 'sim-fast', modelsBaseUrl: 'http://127.0.0.1:5173/models', autoload: true, simTps: 50, seed: 9, problems: [],
+      engine: 'sim', model: 'sim-fast', modelsBaseUrl: 'http://127.0.0.1:5173/models', localModelsUrl: local, autoload: true, simTps: 50, seed: 9, problems: [],
     })
+    expect(parseInferenceParams('?engine=webllm', page).fallback).toBeUndefined()
+  })
+  it('reads engine=transformers with a device, and resolves the local models URL next to the app', () => {
+    expect(parseInferenceParams('?engine=transformers&device=wasm&model=tiny-fixture&autoload=1', page)).toEqual({
+      engine: 'transformers', device: 'wasm', model: 'tiny-fixture', localModelsUrl: local, autoload: true, problems: [],
+    })
+    expect(parseInferenceParams('?engine=transformers', 'https://example.org/swarm/?x=1#room=a')).toMatchObject({ localModelsUrl: 'https://example.org/swarm/models/' })
+    expect(parseInferenceParams('?engine=transformers', page).device).toBeUndefined()
+  })
+  it('reports a bad device, or a device without engine=transformers', () => {
+    const bad = parseInferenceParams('?engine=transformers&device=cuda', page)
+    expect(bad.device).toBeUndefined()
+    expect(bad.problems).toEqual([expect.stringContaining('Unknown device "cuda"')])
+    const stray = parseInferenceParams('?device=wasm', page)
+    expect(stray).toMatchObject({ engine: 'webllm', fallback: true })
+    expect(stray.device).toBeUndefined()
+    expect(stray.problems).toEqual([expect.stringContaining('engine=transformers only')])
   })
   it('reports bad values and falls back to defaults', () => {
     const p = parseInferenceParams('?engine=gpt&simTps=-1&seed=1.5&autoload=0', page)

@@ -20,9 +20,13 @@ class ScriptedClient implements InferenceClient {
   outcomes = new Map<string, 'ok' | 'hang' | InferenceErrorCode>()
   private loaded: string | null = null
   private hung: ((e: InferenceError) => void) | null = null
-  constructor(private readonly engine: EngineKind = 'webllm', private readonly caps: CapabilityProbe = GPU) {}
+  constructor(
+    private readonly engine: EngineKind = 'webllm',
+    private readonly caps: CapabilityProbe = GPU,
+    private readonly extra: { backend?: EngineStats['backend']; note?: string; models?: ModelInfo[] } = {},
+  ) {}
   probe = async () => this.caps
-  listModels = async () => (this.caps.webgpu || this.engine === 'sim' ? MODELS : [])
+  listModels = async () => (this.extra.models ?? (this.caps.webgpu || this.engine === 'sim' ? MODELS : []))
   async load(id: string, onProgress: (p: LoadProgress) => void) {
     this.loads.push(id)
     onProgress({ progress: 0.5, phase: 'downloading', text: `fetching ${id}`, loadedBytes: 5, totalBytes: 10 })
@@ -45,7 +49,10 @@ class ScriptedClient implements InferenceClient {
   }
   cacheStatus = async () => MODELS.map((m) => ({ modelId: m.id, cached: m.id === this.loaded }))
   deleteFromCache = async () => {}
-  stats = async (): Promise<EngineStats> => ({ engine: this.engine, simulated: this.engine === 'sim', backend: 'webgpu', state: 'idle', model: this.loaded, tokensPerSec: this.loaded ? 12 : null, lastError: null })
+  stats = async (): Promise<EngineStats> => ({
+    engine: this.engine, simulated: this.engine === 'sim', backend: this.extra.backend ?? 'webgpu', state: 'idle', model: this.loaded, tokensPerSec: this.loaded ? 12 : null, lastError: null,
+    ...(this.extra.note ? { note: this.extra.note } : {}),
+  })
   destroy() {}
 }
 
@@ -175,6 +182,33 @@ describe('engine controller', () => {
     await roleClient.generate({ messages: [{ role: 'user', content: 'x' }], maxTokens: 5, temperature: 0 }, () => {})
     expect(states).toEqual(['generating', 'ready'])
     expect(c.summary().tokensPerSec).toBe(42)
+  })
+
+  it('shows why transformers.js runs after an automatic fallback, and never defaults to a test fixture', async () => {
+    const tf = (id: string, mb: number, testFixture = false): ModelInfo => ({ ...model(id, mb), engine: 'transformers', quantization: 'q4', supportsJsonSchema: false, ...(testFixture ? { testFixture } : {}) })
+    const models = [tf('tiny-fixture', 1, true), tf('SmolLM2-135M', 200), tf('SmolLM2-360M', 417)]
+    const note = 'WebGPU unavailable (no adapter). Running transformers.js on the CPU (wasm) instead, so this tab still contributes.'
+    const client = new ScriptedClient('transformers', NO_GPU, { backend: 'wasm', note, models })
+    const c = new EngineController({ client, store: memoryStore() })
+    await c.start()
+    expect(c.snapshot()).toMatchObject({ state: 'idle', engine: 'transformers', backend: 'wasm', notice: note, defaultModel: 'SmolLM2-135M', selectedModel: 'SmolLM2-135M' })
+    // The fixture loads when named, and DEVICE_LOST never falls back to it.
+    client.outcomes.set('SmolLM2-135M', 'DEVICE_LOST')
+    await c.load('SmolLM2-135M')
+    expect(client.loads).toEqual(['SmolLM2-135M'])
+    expect(c.snapshot().lastError?.code).toBe('DEVICE_LOST')
+    await c.load('tiny-fixture')
+    expect(c.summary()).toMatchObject({ engine: 'transformers', backend: 'wasm', model: 'tiny-fixture', state: 'ready' })
+  })
+
+  it('treats transformers.js on webgpu without an adapter like WebLLM: no-webgpu, nothing loads', async () => {
+    const client = new ScriptedClient('transformers', NO_GPU, { backend: 'webgpu', models: [] })
+    const c = new EngineController({ client, store: memoryStore(), autoload: true, preferredModel: 'tiny-fixture' })
+    await c.start()
+    expect(c.snapshot().state).toBe('no-webgpu')
+    await c.load('tiny-fixture')
+    expect(client.loads).toEqual([])
+    expect(c.snapshot().lastError?.code).toBe('WEBGPU_UNAVAILABLE')
   })
 
   it('drives the in-process simulated engine end to end', async () => {

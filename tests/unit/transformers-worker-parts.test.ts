@@ -1,0 +1,87 @@
+/** The transformers.js engine's pure parts: progress mapping, token streaming, speeds, the event-loop yield, error codes. */
+import { describe, expect, it } from 'vitest'
+import { classifyTransformersError, mapTransformersError } from '../../workers/transformers-errors'
+import { LoadProgressTracker } from '../../workers/transformers-progress'
+import { DeltaStreamer, createYielder, measureSpeeds } from '../../workers/transformers-stream'
+
+describe('load progress', () => {
+  it('aggregates bytes over every file seen, then reports the session build as loading', () => {
+    const t = new LoadProgressTracker('m', 'onnx/model_q4.onnx', 'wasm', false)
+    expect(t.update({ status: 'initiate', file: 'config.json' })).toMatchObject({ progress: 0, phase: 'downloading' })
+    expect(t.update({ status: 'progress', file: 'config.json', loaded: 10, total: 10 })).toMatchObject({ progress: 1, loadedBytes: 10, totalBytes: 10 })
+    const p = t.update({ status: 'progress', file: 'onnx/model_q4.onnx', loaded: 30, total: 90 })
+    expect(p).toMatchObject({ progress: 0.4, loadedBytes: 40, totalBytes: 100, phase: 'downloading' })
+    expect(p?.text).toContain('onnx/model_q4.onnx')
+    expect(t.update({ status: 'progress_total', loaded: 1, total: 1 })).toBeNull()
+    expect(t.update({ status: 'done', file: 'onnx/model_q4.onnx' })).toMatchObject({ progress: 1, phase: 'loading', text: expect.stringContaining('on wasm') })
+  })
+
+  it('calls reading cached weights loading, and survives junk', () => {
+    const t = new LoadProgressTracker('m', 'w', 'webgpu', true)
+    expect(t.update({ status: 'progress', file: 'w', loaded: Number.NaN, total: -1 })).toMatchObject({ phase: 'loading', progress: 0 })
+  })
+})
+
+describe('token streaming', () => {
+  // A fake decoder over a tiny byte vocabulary: id → byte, ids ≥ 250 are special.
+  const bytes = new TextEncoder().encode('héllo wörld')
+  const decoder = { decode: (ids: number[], o: { skip_special_tokens: boolean }) => new TextDecoder().decode(Uint8Array.from(ids.filter((i) => !(o.skip_special_tokens && i >= 250)))) }
+
+  it('skips the prompt, emits whole characters only, and the deltas add up to the text', () => {
+    const deltas: string[] = []
+    let now = 0
+    const s = new DeltaStreamer(decoder, (d) => deltas.push(d), () => (now += 10))
+    s.put([[1n, 2n, 3n]])
+    for (const b of bytes) s.put([[BigInt(b)]])
+    s.put([[251n]])
+    s.end()
+    expect(deltas.join('')).toBe('héllo wörld')
+    expect(deltas.some((d) => d.includes('\uFFFD'))).toBe(false)
+    expect(s.text()).toBe('héllo wörld')
+    expect(s.ids).toHaveLength(bytes.length + 1)
+    expect(s.firstTokenAt).toBe(10)
+  })
+
+  it('measures decode speed after the first token and prefill up to it', () => {
+    expect(measureSpeeds(50, 0, { ids: [1, 2, 3, 4, 5], firstTokenAt: 100, lastTokenAt: 500 })).toEqual({ decode: 10, prefill: 500 })
+    expect(measureSpeeds(5, 0, { ids: [1], firstTokenAt: 50, lastTokenAt: 50 })).toEqual({ decode: 20, prefill: 100 })
+    expect(measureSpeeds(5, 0, { ids: [], firstTokenAt: 0, lastTokenAt: 0 })).toEqual({ decode: 0, prefill: 0 })
+  })
+
+  it('yields to the event loop, not just to the microtask queue (where an abort message could never get in)', async () => {
+    const y = createYielder()
+    let done = false
+    const yielded = y.yield().then(() => (done = true))
+    for (let i = 0; i < 100; i++) await Promise.resolve()
+    expect(done).toBe(false)
+    await yielded
+    expect(done).toBe(true)
+    y.close()
+  })
+})
+
+describe('transformers.js errors', () => {
+  it.each([
+    ['ModelFileNotFoundError', 'Could not locate file: "https://m/x/resolve/main/config.json".', 'MODEL_NOT_FOUND'],
+    ['Error', '`local_files_only=true` or `env.allowRemoteModels=false` and file was not found locally at "x".', 'MODEL_NOT_FOUND'],
+    ['TypeError', 'Failed to fetch', 'DOWNLOAD_FAILED'],
+    ['Error', 'Internal server error error occurred while trying to load file: "u".', 'DOWNLOAD_FAILED'],
+    ['AbortError', 'The user aborted a request.', 'ABORTED'],
+    ['QuotaExceededError', 'The quota has been exceeded.', 'QUOTA_EXCEEDED'],
+    ['Error', "Failed to get GPU adapter. You may need to enable flag '--enable-unsafe-webgpu'", 'WEBGPU_UNAVAILABLE'],
+    ['Error', 'no available backend found. ERR: [webgpu] Error: WebGPU is not supported', 'WEBGPU_UNAVAILABLE'],
+    ['RangeError', 'Array buffer allocation failed', 'DEVICE_LOST'],
+    ['Error', 'Device is lost: unknown', 'DEVICE_LOST'],
+    ['Error', 'Unsupported model type: mamba', 'BAD_REQUEST'],
+    ['TypeError', "Cannot read properties of undefined (reading 'x')", 'INTERNAL'],
+  ])('%s: %s → %s', (name, message, code) => {
+    expect(classifyTransformersError(name, message)).toBe(code)
+  })
+
+  it('writes messages a person can act on, naming the model and the source', () => {
+    const e = mapTransformersError(Object.assign(new Error('Could not locate file: "u"'), { name: 'ModelFileNotFoundError' }), { modelId: 'a/b', action: 'load', device: 'wasm', source: 'http://mirror/' })
+    expect(e.code).toBe('MODEL_NOT_FOUND')
+    expect(e.message).toMatch(/a\/b.*http:\/\/mirror\/.*resolve\/main/)
+    expect(mapTransformersError('boom', { modelId: 'tiny-fixture', action: 'generate', device: 'webgpu' }).message).toMatch(/generating with tiny-fixture on webgpu: boom/)
+  })
+})

@@ -1,0 +1,105 @@
+/**
+ * The pieces around transformers.js's `model.generate()` loop that make it
+ * behave like our other engines: a streamer that turns token ids into text
+ * deltas and timestamps them (for tok/s), and a yield between decoding steps
+ * so an abort message can reach the worker at all.
+ */
+
+/** What the streamer needs of a transformers.js tokenizer. */
+export interface Decoder {
+  decode(ids: number[], opts: { skip_special_tokens: boolean }): string
+}
+
+/**
+ * transformers.js calls `put()` once with the prompt ids, then once per new
+ * token, and `end()` when done (see `generate()` in its generation loop).
+ * Text is re-decoded from all generated ids each time, so multi-byte
+ * characters split over byte-level tokens are only emitted once complete
+ * (a trailing U+FFFD means "wait for the next byte").
+ */
+export class DeltaStreamer {
+  readonly ids: number[] = []
+  firstTokenAt = 0
+  lastTokenAt = 0
+  private sawPrompt = false
+  private emitted = ''
+
+  constructor(
+    private readonly tokenizer: Decoder,
+    private readonly emit: (delta: string) => void,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  put(value: bigint[][]): void {
+    if (!this.sawPrompt) {
+      this.sawPrompt = true
+      return
+    }
+    const id = value[0]?.[0]
+    if (id === undefined) return
+    this.ids.push(Number(id))
+    const t = this.now()
+    if (this.ids.length === 1) this.firstTokenAt = t
+    this.lastTokenAt = t
+    this.flush(false)
+  }
+
+  end(): void {
+    this.flush(true)
+  }
+
+  /** The full decoded text: authoritative for the result, whatever was streamed. */
+  text(): string {
+    return this.tokenizer.decode(this.ids, { skip_special_tokens: true })
+  }
+
+  private flush(final: boolean): void {
+    const text = this.text()
+    if (!final && text.endsWith('\uFFFD')) return
+    if (text.startsWith(this.emitted)) {
+      const delta = text.slice(this.emitted.length)
+      if (delta) this.emit(delta)
+    }
+    // A decode that rewrote earlier text (rare clean-up rules) is not re-streamed: the result carries the final text.
+    this.emitted = text
+  }
+}
+
+/**
+ * Decode speed from the streamer's timestamps: tokens after the first over
+ * the time since the first (the first token's latency is prefill). Prefill
+ * speed: prompt tokens over the time to the first token.
+ */
+export function measureSpeeds(promptTokens: number, startedAt: number, s: Pick<DeltaStreamer, 'ids' | 'firstTokenAt' | 'lastTokenAt'>): { decode: number; prefill: number } {
+  const n = s.ids.length
+  if (n === 0) return { decode: 0, prefill: 0 }
+  const prefillMs = Math.max(1e-3, s.firstTokenAt - startedAt)
+  const decodeMs = s.lastTokenAt - s.firstTokenAt
+  const decode = n >= 2 && decodeMs > 0 ? ((n - 1) * 1000) / decodeMs : (n * 1000) / prefillMs
+  return { decode, prefill: (promptTokens * 1000) / prefillMs }
+}
+
+/**
+ * Resolves on a fresh task of the worker's event loop. transformers.js's
+ * generate loop only awaits promises, and ONNX Runtime's WASM backend runs
+ * synchronously inside them, so without a real task boundary an `abort()`
+ * posted by the page would wait in the queue until generation ended.
+ * A MessageChannel round trip is used instead of setTimeout(0), which
+ * browsers clamp to 4 ms once nested (a lot per token for a small model).
+ */
+export function createYielder(): { yield(): Promise<void>; close(): void } {
+  const channel = new MessageChannel()
+  const waiting: (() => void)[] = []
+  channel.port1.onmessage = () => waiting.shift()?.()
+  return {
+    yield: () =>
+      new Promise<void>((resolve) => {
+        waiting.push(resolve)
+        channel.port2.postMessage(null)
+      }),
+    close: () => {
+      channel.port1.close()
+      for (const w of waiting.splice(0)) w()
+    },
+  }
+}
