@@ -10,6 +10,7 @@ import { statSync } from 'node:fs'
 import path from 'node:path'
 import { ConfigError } from '../src/errors'
 import { createLogger } from '../src/log'
+import { generateRoomName } from '../src/mesh/names'
 import { REPO_ROOT, buildIfNeeded } from './build-if-needed'
 import { USAGE, parseCliArgs } from './cli-args'
 import type { CliOptions } from './cli-args'
@@ -18,13 +19,9 @@ import { cancelFixtureBuilds, ensureTinyFixture } from './tiny-fixture'
 
 const log = createLogger('signal')
 
-const WORDS_A = ['amber', 'brisk', 'calm', 'deep', 'eager', 'fuzzy', 'golden', 'hidden', 'icy', 'jolly', 'keen', 'lucid']
-const WORDS_B = ['badger', 'comet', 'delta', 'ember', 'falcon', 'grove', 'harbor', 'island', 'jade', 'kite', 'lagoon', 'meadow']
-
-/** Words for people, a random suffix so two people never pick the same room by accident. */
+/** The same readable names the page uses, drawn from a cryptographic source: room names are guessable otherwise. */
 function randomRoomName(): string {
-  const pick = (words: readonly string[]): string => words[randomInt(words.length)] ?? 'swarm'
-  return `${pick(WORDS_A)}-${pick(WORDS_B)}-${randomInt(16 ** 6).toString(16).padStart(6, '0')}`
+  return generateRoomName({ next: () => randomInt(2 ** 32) / 2 ** 32 })
 }
 
 function readOptions(): CliOptions {

@@ -20,8 +20,8 @@ export function generateNodeName(random: Random): string {
   return `${pick(ADJECTIVES, random)}-${pick(ANIMALS, random)}`
 }
 
-/** Room names for fresh join links: readable, with enough entropy not to collide by accident. */
+/** Room names for fresh join links: readable, with enough entropy (36^6) that nobody stumbles into one. */
 export function generateRoomName(random: Random): string {
-  const suffix = Math.floor(random.next() * 36 ** 4).toString(36).padStart(4, '0')
+  const suffix = Math.floor(random.next() * 36 ** 6).toString(36).padStart(6, '0')
   return `${generateNodeName(random)}-${suffix}`
 }

@@ -112,7 +112,7 @@ describe('CLI process', () => {
       await new Promise((r) => setTimeout(r, 20))
     }
     const out = cli.stdout()
-    expect(out).toMatch(/new room: +http:\/\/127\.0\.0\.1:\d+\/#room=[a-z]+-[a-z]+-[0-9a-f]{6}\n/)
+    expect(out).toMatch(/new room: +http:\/\/127\.0\.0\.1:\d+\/#room=[a-z]+-[a-z]+-[0-9a-z]{6}\n/)
     const healthUrl = new URL(/health: +(\S+)/.exec(out)?.[1] ?? '')
     const res = await httpRequest(Number(healthUrl.port), healthUrl.pathname)
     expect(JSON.parse(res.body.toString())).toMatchObject({ status: 'ok' })
