@@ -87,8 +87,8 @@ test('closing the browser that runs a subtask still ends with an answer, and the
     await expect(watcher.locator('[data-testid="graph-node"][data-kind="research"][data-status="running"]').first()).toBeVisible({ timeout: 120_000 })
     const running = (await graphNodes(watcher)).find((n) => n.kind === 'research' && n.status === 'running')!
     const ids = await Promise.all(peers.map((p) => selfId(p.page)))
-    let victimIndex = ids.indexOf(running.assignee)
     // If the submitting tab is the one running it, close it anyway: any tab may go.
+    const victimIndex = ids.indexOf(running.assignee)
     const victim = peers[victimIndex]!
     await victim.browser.close()
     const survivors = peers.filter((_, i) => i !== victimIndex)
@@ -100,7 +100,6 @@ test('closing the browser that runs a subtask still ends with an answer, and the
     expect(after.assignee).not.toBe(running.assignee)
     await page.locator(`[data-testid="graph-node"][data-task-id="${running.id}"]`).click()
     await expect(page.getByTestId('requeue').first()).toContainText(/left the swarm|expired|never started/)
-    victimIndex = -1
   } finally {
     await closeAll(peers, server)
   }
