@@ -22,3 +22,5 @@ export {
   type SignedEnvelope,
 } from './envelope'
 export { EnvelopeVerifier, type EnvelopeVerifierStats } from './envelope-verifier'
+export { VerifiedStore, DEFAULT_STORE_QUOTA, memoryEnvelopeStorage, missingFromDoc, type AddOutcome, type EnvelopeStorage, type StoreQuota, type StoredEnvelope } from './verified-store'
+export { indexedDbEnvelopeStorage } from './envelope-storage-idb'

@@ -41,8 +41,15 @@ export function isKeyId(v: unknown): v is KeyId {
 
 /** 128 bits of SHA-256 over the key id, as 26 base32 characters (accepted by `isNodeId`). */
 export function nodeIdFromKeyId(keyId: KeyId): NodeId {
-  return toBase32(sha256(utf8Bytes(keyId)).subarray(0, 16)) as NodeId
+  const hit = derived.get(keyId)
+  if (hit) return hit
+  const id = toBase32(sha256(utf8Bytes(keyId)).subarray(0, 16)) as NodeId
+  if (derived.size >= 2048) derived.delete(derived.keys().next().value as KeyId)
+  derived.set(keyId, id)
+  return id
 }
+/** Presence parsing runs on every awareness change: remember recent derivations. */
+const derived = new Map<KeyId, NodeId>()
 
 /** A short fingerprint for people (UI, logs): the first characters of the node id. */
 export function keyFingerprint(keyId: KeyId): string {
