@@ -6,7 +6,10 @@
  *  - `room.webrtcConns.set` is wrapped, so every WebrtcConn is hooked the
  *    moment y-webrtc creates it (long before its data channel opens);
  *  - each conn's simple-peer `emit` is wrapped: a `data` event that breaks a
- *    cap is swallowed before y-webrtc's listener sees it;
+ *    cap is swallowed before y-webrtc's listener sees it; chunk frames are
+ *    reassembled first (chunking.ts);
+ *  - each conn's simple-peer `send` is wrapped: a message over the frame
+ *    limit goes out in chunks instead of failing silently;
  *  - the BroadcastChannel subscriber (same-browser tabs) is swapped for one
  *    that checks size and decode budget first (decrypting a copy in keyed
  *    rooms, as y-webrtc does). Same-origin tabs share no peer id per
@@ -16,11 +19,15 @@
  */
 import * as bc from 'lib0/broadcastchannel'
 import * as decoding from 'lib0/decoding'
-import { admitPeerMessage, scanPeerMessage, type Admission, type CapViolation, type PeerAllowance, type TransportCaps } from './transport-caps'
+import { createLogger } from '../log'
+import { isChunkFrame, MAX_REASSEMBLED_BYTES, Reassembler, splitMessage } from './chunking'
+import { chargePeer, scanPeerMessage, type Admission, type CapViolation, type PeerAllowance, type TransportCaps } from './transport-caps'
+
+const log = createLogger('mesh')
 
 export interface GatedPeer {
   remotePeerId: string
-  peer: { emit: (event: string, ...args: unknown[]) => boolean }
+  peer: { emit: (event: string, ...args: unknown[]) => boolean; send: (data: unknown) => void }
 }
 
 export interface GatedRoom {
@@ -56,6 +63,7 @@ export class PeerGate {
   private readonly allowances = new Map<string, PeerAllowance>()
   private readonly rejected = new Map<string, PeerRejections>()
   private bcChain: Promise<unknown> = Promise.resolve()
+  private nextMessageId = 1
 
   constructor(
     private readonly caps: TransportCaps,
@@ -93,18 +101,41 @@ export class PeerGate {
     if (peer[GATED]) return
     peer[GATED] = true
     const emit = peer.emit
+    const send = peer.send
+    const reassembler = new Reassembler()
     peer.emit = (event: string, ...args: unknown[]): boolean => {
-      if (event === 'data' && !this.admitWebrtc(conn.remotePeerId, args[0])) return false
-      return emit.call(peer, event, ...args)
+      if (event !== 'data') return emit.call(peer, event, ...args)
+      const message = this.admitWebrtc(conn.remotePeerId, args[0], reassembler)
+      return message ? emit.call(peer, 'data', message) : false
+    }
+    peer.send = (data: unknown): void => {
+      if (!(data instanceof Uint8Array) || data.length <= this.caps.maxMessageBytes) return send.call(peer, data)
+      if (data.length > MAX_REASSEMBLED_BYTES) {
+        log.warn(`not sending a ${data.length}-byte message to ${conn.remotePeerId.slice(0, 8)}: over ${MAX_REASSEMBLED_BYTES} bytes even in chunks`)
+        return
+      }
+      for (const frame of splitMessage(data, this.nextMessageId++)) send.call(peer, frame)
     }
   }
 
-  private admitWebrtc(peerId: string, data: unknown): boolean {
-    if (this.hooks.isDistrusted(peerId)) return false
+  /** The message to hand to y-webrtc, or null when there is none (refused, or a chunk of an unfinished one). */
+  private admitWebrtc(peerId: string, data: unknown, reassembler: Reassembler): Uint8Array | null {
+    if (this.hooks.isDistrusted(peerId)) return null
     if (!(data instanceof Uint8Array)) return this.reject(peerId, 'malformed', 'data is not binary')
-    const { admission, allowance } = admitPeerMessage(this.allowances.get(peerId), data, this.hooks.now(), this.caps)
+    // A stock y-webrtc client answers a message it cannot read (e.g. our chunks) with an empty one.
+    if (data.length === 0) return null
+    const { admission, allowance } = chargePeer(this.allowances.get(peerId), data, this.hooks.now(), this.caps)
     this.allowances.set(peerId, allowance)
-    return admission.ok || this.reject(peerId, admission.reason, admission.detail)
+    if (!admission.ok) return this.reject(peerId, admission.reason, admission.detail)
+    let message = data
+    if (isChunkFrame(data)) {
+      const step = reassembler.accept(data)
+      if (step.status === 'partial') return null
+      if (step.status === 'error') return this.reject(peerId, step.reason, step.detail)
+      message = step.message
+    }
+    const scanned = scanPeerMessage(message, false, this.caps.scan)
+    return scanned.ok ? message : this.reject(peerId, scanned.reason, scanned.detail)
   }
 
   private hookBroadcastChannel(room: GatedRoom): void {
@@ -124,21 +155,26 @@ export class PeerGate {
   private async admitBroadcast(data: unknown, key: CryptoKey | null): Promise<boolean> {
     // lib0 posts a Uint8Array (structured clone keeps it one); older senders posted an ArrayBuffer.
     const bytes = data instanceof Uint8Array ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : null
-    if (!bytes) return this.reject(BROADCAST_CHANNEL_SOURCE, 'malformed', 'data is not binary')
-    if (bytes.length > MAX_BC_MESSAGE_BYTES) return this.reject(BROADCAST_CHANNEL_SOURCE, 'too-large', `${bytes.length} bytes`)
+    if (!bytes) return this.refuseBroadcast('malformed', 'data is not binary')
+    if (bytes.length > MAX_BC_MESSAGE_BYTES) return this.refuseBroadcast('too-large', `${bytes.length} bytes`)
     const plain = key ? await decrypt(bytes, key) : bytes
     if (!plain) return false // not for this room's key: y-webrtc drops it too
     const admission: Admission = scanPeerMessage(plain, true, this.caps.scan)
-    return admission.ok || this.reject(BROADCAST_CHANNEL_SOURCE, admission.reason, admission.detail)
+    return admission.ok || this.refuseBroadcast(admission.reason, admission.detail)
   }
 
-  private reject(source: string, reason: CapViolation, detail: string): false {
+  private refuseBroadcast(reason: CapViolation, detail: string): false {
+    this.reject(BROADCAST_CHANNEL_SOURCE, reason, detail)
+    return false
+  }
+
+  private reject(source: string, reason: CapViolation, detail: string): null {
     const prev = this.rejected.get(source)
     const byReason = { ...prev?.byReason, [reason]: (prev?.byReason[reason] ?? 0) + 1 }
     this.rejected.set(source, { source, total: (prev?.total ?? 0) + 1, byReason, lastDetail: `${reason}: ${detail}`, lastAt: this.hooks.now() })
     if (this.rejected.size > 500) this.rejected.delete(this.rejected.keys().next().value as string)
     this.hooks.onViolation(source, reason, detail)
-    return false
+    return null
   }
 }
 

@@ -3,9 +3,10 @@
  * applies anything (see peer-gate.ts for where they run).
  *
  * The caps, and why these values (measured in tests/unit/transport-caps.test.ts):
- *  - message size 256 KiB: Chromium's SCTP max-message-size (262,144 bytes);
+ *  - frame size 256 KiB: Chromium's SCTP max-message-size (262,144 bytes);
  *    a Chromium peer cannot send a larger data-channel message at all, so
- *    the cap never drops honest WebRTC traffic;
+ *    the cap never drops honest WebRTC traffic. Larger messages (a big
+ *    board's sync step 2) travel in chunks (chunking.ts), up to 32 MiB;
  *  - 1,000 messages burst, 200/s sustained: every tab relays every doc and
  *    awareness update it receives, so one link carries the whole room's
  *    update rate (heartbeats every 5 s per peer, partial output batches,
@@ -124,8 +125,8 @@ export interface PeerAllowance {
   readonly bytes: BucketState
 }
 
-/** The whole check for one message from a WebRTC peer: size, rate, then decode budget. */
-export function admitPeerMessage(
+/** Size and rate of one frame from a WebRTC peer (a whole message, or one chunk of a large one). */
+export function chargePeer(
   allowance: PeerAllowance | undefined,
   buf: Uint8Array,
   now: number,
@@ -138,7 +139,19 @@ export function admitPeerMessage(
   const next = { messages: messages.state, bytes: bytes.state }
   if (!messages.ok) return { admission: { ok: false, reason: 'message-rate', detail: `more than ${caps.messages.refillPerSec} messages/s sustained` }, allowance: next }
   if (!bytes.ok) return { admission: { ok: false, reason: 'byte-rate', detail: `more than ${caps.bytes.refillPerSec} bytes/s sustained` }, allowance: next }
-  return { admission: scanPeerMessage(buf, false, caps.scan), allowance: next }
+  return { admission: { ok: true }, allowance: next }
+}
+
+/** The whole check for one unchunked message from a WebRTC peer: size, rate, then decode budget. */
+export function admitPeerMessage(
+  allowance: PeerAllowance | undefined,
+  buf: Uint8Array,
+  now: number,
+  caps: TransportCaps = DEFAULT_TRANSPORT_CAPS,
+): { admission: Admission; allowance: PeerAllowance } {
+  const charged = chargePeer(allowance, buf, now, caps)
+  if (!charged.admission.ok) return charged
+  return { admission: scanPeerMessage(buf, false, caps.scan), allowance: charged.allowance }
 }
 
 /** Rate-limited logging: at most one line per key per window. Pure; the caller keeps the map. */
