@@ -168,7 +168,7 @@ export class WebrtcMesh implements MeshAdapter {
       peerId: room?.peerId,
       conns: [...(room?.webrtcConns ?? [])].map(([id, c]) => ({ id, connected: c.connected, closed: c.closed })),
       bc: [...(room?.bcConns ?? [])],
-      awareness: [...this.provider.awareness.getStates()].map(([clientId, st]) => ({ clientId, meshPeerId: (st as { meshPeerId?: string }).meshPeerId, name: (st as { name?: string }).name, lastUpdated: this.provider.awareness.meta.get(clientId)?.lastUpdated })),
+      awareness: [...this.provider.awareness.getStates()].map(([clientId, st]) => ({ clientId, meshPeerId: (st as { meshPeerId?: string }).meshPeerId, name: (st as { name?: string }).name, id: (st as { id?: string }).id, key: (st as { key?: string }).key, lastUpdated: this.provider.awareness.meta.get(clientId)?.lastUpdated })),
       lostAt: [...this.lostAt],
       distrusted: [...this.distrusted],
       rejections: this.rejections(),
