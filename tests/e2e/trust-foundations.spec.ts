@@ -77,3 +77,57 @@ test('a reload keeps the identity and its key', async () => {
   await expectPeerCount(page, 1)
   expect(await identity(page)).toEqual(before)
 })
+
+/** src/trust bundled for the page as one script (window.trust), with the project's own Vite. */
+async function trustBundle(): Promise<string> {
+  const { build } = await import('vite')
+  const out = await build({
+    configFile: false,
+    logLevel: 'silent',
+    build: { write: false, minify: false, lib: { entry: 'src/trust/index.ts', formats: ['iife'], name: 'trust', fileName: 'trust' } },
+  })
+  const outputs = (Array.isArray(out) ? out : [out]) as { output: { type: string; code?: string }[] }[]
+  const chunk = outputs.flatMap((o) => o.output).find((c) => c.type === 'chunk')
+  if (!chunk?.code) throw new Error('no bundle produced')
+  return chunk.code
+}
+
+test('the verified store keeps browser-signed envelopes in IndexedDB across a reload, within quota', async () => {
+  const code = await trustBundle()
+  const peer = peers[1]!
+  const open = async (): Promise<Page> => {
+    const page = await peer.context.newPage()
+    await page.goto(`http://127.0.0.1:${server.port}/healthz`)
+    await page.addScriptTag({ content: code })
+    return page
+  }
+  type T = typeof import('../../src/trust')
+  const first = await open()
+  const written = await first.evaluate(async () => {
+    const t = (window as unknown as { trust: T }).trust
+    const { signer } = await t.webCryptoVault().mint()
+    const verifier = new t.EnvelopeVerifier(t.webCryptoVerifier())
+    const store = await t.VerifiedStore.open(t.indexedDbEnvelopeStorage('mindos-verified-e2e'), 'lobby', { quota: { perKeyCount: 2, perKeyChars: 1e9, totalChars: 1e9 } })
+    const outcomes: string[] = []
+    for (let i = 0; i < 3; i++) {
+      const signed = await t.signEnvelope(signer, { room: 'lobby', task: `task-${i}`, attempt: 1, kind: 'result', ts: i, payload: { text: `answer ${i}` } })
+      const check = await verifier.verify(signed.text, { room: 'lobby', address: signed.hash })
+      if (!check.ok) return { error: check.reason }
+      outcomes.push((await store.add({ envelope: check.envelope, hash: check.hash, text: signed.text })).status)
+    }
+    return { outcomes, hashes: [...store.hashes()].sort(), key: signer.keyId }
+  })
+  expect(written).toMatchObject({ outcomes: ['added', 'added', 'over-key-quota'] })
+  await first.close()
+  const second = await open()
+  const restored = await second.evaluate(async () => {
+    const t = (window as unknown as { trust: T }).trust
+    const store = await t.VerifiedStore.open(t.indexedDbEnvelopeStorage('mindos-verified-e2e'), 'lobby')
+    const other = await t.VerifiedStore.open(t.indexedDbEnvelopeStorage('mindos-verified-e2e'), 'elsewhere')
+    const verifier = new t.EnvelopeVerifier(t.webCryptoVerifier())
+    const valid = await Promise.all([...store.all()].map(async (r) => (await verifier.verify(r.text, { room: 'lobby', address: r.hash })).ok))
+    return { hashes: [...store.hashes()].sort(), valid, other: other.hashes().size }
+  })
+  expect(restored).toEqual({ hashes: (written as { hashes: string[] }).hashes, valid: [true, true], other: 0 })
+  await second.close()
+})
