@@ -20,8 +20,8 @@ import { Reader, ScanError } from './yjs-update-scan'
 export const MESSAGE_CHUNK = 100
 /** Payload per frame: the header stays far below the 256 KiB frame cap. */
 export const CHUNK_BYTES = 240 * 1024
-/** A whole reassembled message, e.g. a big board's sync step 2. */
-export const MAX_REASSEMBLED_BYTES = 32 * 1024 * 1024
+/** A whole reassembled message, e.g. a big board's sync step 2 (~3.5 MB at 1,000 tasks). Equal to the byte-rate burst, so a peer holding half a message pins at most this much per connection. */
+export const MAX_REASSEMBLED_BYTES = 16 * 1024 * 1024
 
 export function isChunkFrame(frame: Uint8Array): boolean {
   return frame[0] === MESSAGE_CHUNK

@@ -6,7 +6,7 @@
  *  - frame size 256 KiB: Chromium's SCTP max-message-size (262,144 bytes);
  *    a Chromium peer cannot send a larger data-channel message at all, so
  *    the cap never drops honest WebRTC traffic. Larger messages (a big
- *    board's sync step 2) travel in chunks (chunking.ts), up to 32 MiB;
+ *    board's sync step 2) travel in chunks (chunking.ts), up to 16 MiB;
  *  - 1,000 messages burst, 200/s sustained: every tab relays every doc and
  *    awareness update it receives, so one link carries the whole room's
  *    update rate (heartbeats every 5 s per peer, partial output batches,
