@@ -52,3 +52,8 @@ export class VerifiedStoreError extends Error {
     super(message)
   }
 }
+
+/** A record that cannot become a valid signed envelope (bad task id, room, attempt...): refused before signing. */
+export class InvalidRecordError extends Error {
+  override readonly name = 'InvalidRecordError'
+}

@@ -14,6 +14,7 @@
  * into another room, task, attempt or slot. Every field is signed: there is
  * no unsigned field to trust ("signed or ignored").
  */
+import { InvalidRecordError } from '../errors'
 import type { NodeId } from '../mesh/protocol'
 import { isNodeId } from '../mesh/protocol'
 import { fromBase64Url, sha256, toBase32, toBase64Url, utf8Bytes } from './bytes'
@@ -112,13 +113,20 @@ export function isEnvelopeHash(v: unknown): v is string {
   return typeof v === 'string' && /^[a-z2-7]{52}$/.test(v)
 }
 
-/** Signs a record. Throws NonCanonicalValueError when the payload holds something canonical JSON cannot carry. */
+/**
+ * Signs a record. Throws NonCanonicalValueError when the payload holds
+ * something canonical JSON cannot carry, and InvalidRecordError when the
+ * result would not pass `checkEnvelopeForm` (so we never publish a record
+ * every reader drops).
+ */
 export async function signEnvelope(signer: Signer, fields: RecordFields): Promise<SignedEnvelope> {
   const body: EnvelopeBody = { v: ENVELOPE_VERSION, ...fields, node: nodeIdFromKeyId(signer.keyId), key: signer.keyId }
   const sig = toBase64Url(await signer.sign(signingBytes(body)))
   const envelope: Envelope = { ...body, sig }
   const text = canonicalJson(envelope)
-  return { envelope, text, hash: envelopeHash(text) }
+  const form = checkEnvelopeForm(text)
+  if (!form.ok) throw new InvalidRecordError(`not signing an invalid ${String(fields.kind).slice(0, 20)} record: ${form.detail}`)
+  return { envelope, text, hash: form.hash }
 }
 
 /**

@@ -3,7 +3,7 @@ import { acquireIdentity, type IdentityStore, type StoredIdentity, type TabLocks
 import { seededRandom } from '../../src/clock'
 import { onLog, type LogEntry } from '../../src/log'
 import { isNodeId, parsePresence, presenceIdentity, type NodeId } from '../../src/mesh/protocol'
-import { fakeVault } from '../../src/trust/fake-crypto'
+import { fakeVault } from './fake-crypto'
 import { nodeIdFromKeyId, type KeyVault } from '../../src/trust/keys'
 import { webCryptoVault } from '../../src/trust/webcrypto'
 

@@ -3,11 +3,12 @@ import { fromBase64Url, toBase32, toBase64Url } from '../../src/trust/bytes'
 import { canonicalJson, NonCanonicalValueError, parseCanonical } from '../../src/trust/canonical'
 import { checkEnvelopeForm, envelopeHash, isEnvelopeHash, RECORD_DOMAIN, signEnvelope, signingBytes, type RecordFields } from '../../src/trust/envelope'
 import { EnvelopeVerifier } from '../../src/trust/envelope-verifier'
-import { fakeSigner, fakeVault, fakeVerifier } from '../../src/trust/fake-crypto'
+import { fakeSigner, fakeVault, fakeVerifier } from './fake-crypto'
 import { isKeyId, nodeIdFromKeyId, parseKeyId } from '../../src/trust/keys'
 import { lowS, webCryptoVault, webCryptoVerifier } from '../../src/trust/webcrypto'
 import { isNodeId } from '../../src/mesh/protocol'
 import { seededRandom } from '../../src/clock'
+import { InvalidRecordError } from '../../src/errors'
 
 const FIELDS: RecordFields = { room: 'lobby', task: 'task-1', attempt: 1, kind: 'result', ts: 5, payload: { text: 'hi' } }
 
@@ -99,8 +100,10 @@ describe('envelopes', () => {
     expect(signed.envelope.node).toBe(nodeIdFromKeyId(signed.envelope.key))
     expect(checkEnvelopeForm(signed.text).ok).toBe(true)
   })
-  it('refuses to sign what canonical JSON cannot carry', async () => {
+  it('refuses to sign what canonical JSON cannot carry, or what readers would drop', async () => {
     await expect(signEnvelope(fakeSigner(1), { ...FIELDS, payload: { score: 0.5 } })).rejects.toThrow(NonCanonicalValueError)
+    await expect(signEnvelope(fakeSigner(1), { ...FIELDS, task: 'Bad Task!' })).rejects.toThrow(InvalidRecordError)
+    await expect(signEnvelope(fakeSigner(1), { ...FIELDS, kind: 'task', attempt: 2 })).rejects.toThrow(/attempt 0/)
   })
   it('verifies once and answers later reads from the cache', async () => {
     const verifier = new EnvelopeVerifier(fakeVerifier)

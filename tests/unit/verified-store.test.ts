@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { VerifiedStoreError } from '../../src/errors'
 import { signEnvelope, type RecordFields, type SignedEnvelope } from '../../src/trust/envelope'
-import { fakeSigner } from '../../src/trust/fake-crypto'
+import { fakeSigner } from './fake-crypto'
 import { memoryEnvelopeStorage, missingFromDoc, VerifiedStore, type EnvelopeStorage, type StoredEnvelope } from '../../src/trust/verified-store'
 
 const fields = (i: number, room = 'lobby'): RecordFields => ({ room, task: `task-${i}`, attempt: 1, kind: 'result', ts: i, payload: { text: `answer ${i}` } })

@@ -4,8 +4,8 @@
  * compute. Keys are labelled `fake:` and the real verifier rejects them, so
  * a fake can never pass in the app.
  */
-import { bytesEqual, concatBytes, sha256, toBase64Url, utf8Bytes } from './bytes'
-import { parseKeyId, type KeyId, type KeyVault, type SignatureVerifier, type Signer } from './keys'
+import { bytesEqual, concatBytes, sha256, toBase64Url, utf8Bytes } from '../../src/trust/bytes'
+import { parseKeyId, type KeyId, type KeyVault, type SignatureVerifier, type Signer } from '../../src/trust/keys'
 
 const fakeSignature = (publicKey: Uint8Array, bytes: Uint8Array): Uint8Array => sha256(concatBytes(utf8Bytes('FAKE-SIGNATURE\0'), publicKey, bytes))
 
