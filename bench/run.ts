@@ -9,6 +9,7 @@
  *    directly on the page's main thread. Ratios are measured side by side in
  *    one run, the two paths interleaved, medians after warm-ups (PLAN).
  * 2. The swarm benchmarks from bench/swarm.ts, when that file exists.
+ * 3. Signed-record costs and the transport gate's pre-scan (bench/trust.ts).
  */
 import { existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'
@@ -18,6 +19,7 @@ import { buildIfNeeded } from '../signaling-server/build-if-needed'
 import { startSwarmServer } from '../signaling-server/server'
 import { ensureTinyFixture } from '../signaling-server/tiny-fixture'
 import { closeAll, distDir, launchPeer, type Peer } from '../tests/e2e/harness'
+import { benchTrust } from './trust'
 
 /**
  * Runs per backend after the warm-ups. WASM timings on a small machine swing
@@ -176,6 +178,7 @@ async function main(): Promise<void> {
   } else {
     process.stdout.write('(bench/swarm.ts not present: swarm benchmarks skipped)\n')
   }
+  process.stdout.write(`\n${await benchTrust()}\n`)
 }
 
 main().catch((err: unknown) => {

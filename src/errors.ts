@@ -41,3 +41,19 @@ export class ConfigError extends Error {
 export class InvalidPeerDataError extends Error {
   override readonly name = 'InvalidPeerDataError'
 }
+
+/** The local verified store could not write (quota, or the storage itself failed). Returned as data by VerifiedStore.add. */
+export class VerifiedStoreError extends Error {
+  override readonly name = 'VerifiedStoreError'
+  constructor(
+    readonly code: 'QUOTA_EXCEEDED' | 'WRITE_FAILED',
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+/** A record that cannot become a valid signed envelope (bad task id, room, attempt...): refused before signing. */
+export class InvalidRecordError extends Error {
+  override readonly name = 'InvalidRecordError'
+}

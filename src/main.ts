@@ -17,11 +17,12 @@ import {
   parseJoinParams,
   webLocks,
   type Capabilities,
-  type NodeIdentity,
+  type SigningIdentity,
   type NodeState,
   type PresenceInput,
 } from './mesh'
 import { EngineController, browserStore, createWorkerInferenceClient, parseInferenceParams } from './inference'
+import { webCryptoVault } from './trust'
 import { BusyMeter, ExecutionSlot, SwarmScheduler, computeLedger, deriveBoard, type DerivedTask } from './scheduler'
 import { createHeader } from './ui/header'
 import { createSwarmPanel } from './ui/swarm-panel'
@@ -36,12 +37,12 @@ import { h } from './ui/dom'
 const log = createLogger('main')
 const ROOM_TOPIC_PREFIX = 'mindos-swarm/'
 
-async function loadIdentity(): Promise<NodeIdentity> {
+async function loadIdentity(): Promise<SigningIdentity> {
   try {
-    return (await acquireIdentity(indexedDbIdentityStore(), webLocks(), systemRandom, systemClock.now())).identity
+    return (await acquireIdentity(indexedDbIdentityStore(), webLocks(), webCryptoVault(), systemRandom, systemClock.now())).identity
   } catch (err) {
     log.warn(`IndexedDB unavailable for the node identity (${String(err)}); using a session-only identity`)
-    return (await acquireIdentity(memoryIdentityStore(), webLocks(), systemRandom, systemClock.now())).identity
+    return (await acquireIdentity(memoryIdentityStore(), webLocks(), webCryptoVault(), systemRandom, systemClock.now())).identity
   }
 }
 
@@ -67,6 +68,7 @@ async function start(root: HTMLElement): Promise<void> {
     signalingUrls: params.signalingUrls,
     iceServers: params.iceServers,
     clock: systemClock,
+    ...(identity.keyId ? { keyId: identity.keyId } : {}),
   })
 
   const client = createWorkerInferenceClient(inferenceParams)
@@ -191,7 +193,7 @@ async function start(root: HTMLElement): Promise<void> {
   void controller.start()
   render()
   // Devtools and e2e diagnostics only; nothing in the app reads it.
-  ;(window as unknown as { __mindos?: unknown }).__mindos = { mesh: () => mesh.debugSnapshot(), identity }
+  ;(window as unknown as { __mindos?: unknown }).__mindos = { mesh: () => mesh.debugSnapshot(), identity, doc }
   log.info(`joined room "${params.room}" as ${identity.name} (${identity.id})`)
 }
 

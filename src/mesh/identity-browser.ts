@@ -1,7 +1,7 @@
 /** Real IdentityStore (IndexedDB through idb) and TabLocks (Web Locks API). */
 import { openDB } from 'idb'
 import { createLogger } from '../log'
-import type { IdentityStore, NodeIdentity, TabLocks } from './identity'
+import type { IdentityStore, StoredIdentity, TabLocks } from './identity'
 import { isNodeId } from './protocol'
 
 const log = createLogger('mesh')
@@ -17,14 +17,19 @@ export function indexedDbIdentityStore(): IdentityStore {
   return {
     async loadAll() {
       const rows: unknown[] = await (await db).getAll(STORE)
-      return rows.filter((r): r is NodeIdentity => {
-        const ok = typeof r === 'object' && r !== null && isNodeId((r as NodeIdentity).id) && typeof (r as NodeIdentity).name === 'string'
+      // Rows from before signing keys have no `keys`: acquireIdentity migrates them.
+      return rows.filter((r): r is StoredIdentity => {
+        const ok = typeof r === 'object' && r !== null && isNodeId((r as StoredIdentity).id) && typeof (r as StoredIdentity).name === 'string' && typeof (r as StoredIdentity).createdAt === 'number'
         if (!ok) log.warn('ignoring a corrupt stored identity')
         return ok
       })
     },
     async save(identity) {
+      // The CryptoKeyPair in `keys` is stored by structured clone; its private half stays non-extractable.
       await (await db).put(STORE, identity)
+    },
+    async remove(id) {
+      await (await db).delete(STORE, id)
     },
   }
 }
@@ -49,9 +54,10 @@ export function webLocks(): TabLocks {
 
 /** When storage is unavailable (private mode, full disk) the tab still joins with a session-only identity. */
 export function memoryIdentityStore(): IdentityStore {
-  const items = new Map<string, NodeIdentity>()
+  const items = new Map<string, StoredIdentity>()
   return {
     loadAll: async () => [...items.values()],
     save: async (identity) => void items.set(identity.id, identity),
+    remove: async (id) => void items.delete(id),
   }
 }

@@ -3,7 +3,8 @@
  * works. Implemented by WebrtcMesh (y-webrtc) and, in tests, by in-memory fakes.
  */
 import type { PeerView } from './peer-directory'
-import type { PresenceState } from './protocol'
+import type { NodeId, PresenceState } from './protocol'
+import type { CapViolation } from './transport-caps'
 
 export type SignalingStatus = 'connecting' | 'connected' | 'unreachable'
 
@@ -17,7 +18,22 @@ export interface MeshStatus {
   readonly pendingConnections: number
 }
 
-export type PresenceInput = Omit<PresenceState, 'v' | 'meshPeerId' | 'hb'>
+export type PresenceInput = Omit<PresenceState, 'v' | 'meshPeerId' | 'hb' | 'key'>
+
+/** Messages refused from one source by the transport caps (see transport-caps.ts). */
+export interface PeerRejectionView {
+  /** y-webrtc peer id, or 'broadcastchannel' for same-browser tabs. */
+  readonly source: string
+  /** From the source's presence, when it published one (a hostile client may not). */
+  readonly node: NodeId | null
+  readonly name: string | null
+  readonly total: number
+  readonly byReason: Readonly<Partial<Record<CapViolation, number>>>
+  readonly lastDetail: string
+  readonly lastAt: number
+  /** Until when its connection attempts are ignored, if it is cut off now. */
+  readonly distrustedUntil: number | null
+}
 
 export interface MeshAdapter {
   status(): MeshStatus
@@ -25,6 +41,8 @@ export interface MeshAdapter {
   peers(): readonly PeerView[]
   /** Publish our presence; the adapter adds protocol version, mesh id and heartbeat. */
   setPresence(presence: PresenceInput): void
+  /** Per-source counts of refused messages, with reasons (for the swarm panel). */
+  rejections(): readonly PeerRejectionView[]
   /** Fires when status or the peer list changes. Returns its own unsubscribe. */
   onChange(listener: () => void): () => void
   destroy(): void

@@ -2,7 +2,16 @@
  * Presence protocol: what each tab publishes about itself through Yjs
  * awareness. Awareness states come from peers, so every read goes through
  * `parsePresence`, which rejects anything malformed instead of trusting it.
+ *
+ * `key` (the signing key id, src/trust/keys.ts) was added without bumping
+ * PRESENCE_VERSION: older tabs ignore unknown fields, so mixed rooms keep
+ * seeing each other. When present it must hash to `id`, or the presence is
+ * rejected; when absent (an older tab) the peer parses but is "unverified"
+ * (see `presenceIdentity`). A bound key is not proof of possession: that
+ * comes from the signed records the key signs.
  */
+import { isKeyId, nodeIdFromKeyId, type KeyId } from '../trust/keys'
+
 export const PRESENCE_VERSION = 1
 
 export type NodeId = string & { readonly __nodeId: true }
@@ -43,6 +52,13 @@ export interface PresenceState {
   readonly load: number
   /** Incremented every heartbeat so relayed peers stay fresh in everyone's awareness. */
   readonly hb: number
+  /** Public signing key; `id` is derived from it. Absent on tabs from before signed identities. */
+  readonly key?: KeyId
+}
+
+/** 'key-bound': the node id is the hash of the published key; 'unverified': an older tab without a key. */
+export function presenceIdentity(presence: PresenceState): 'key-bound' | 'unverified' {
+  return presence.key === undefined ? 'unverified' : 'key-bound'
 }
 
 const MAX_STRING = 200
@@ -79,5 +95,7 @@ export function parsePresence(raw: unknown): ParseResult<PresenceState> {
   if (!isCapabilities(raw.caps)) return { ok: false, reason: 'bad capabilities' }
   if (!isFiniteNumber(raw.load) || raw.load < 0 || raw.load > 1) return { ok: false, reason: 'bad load' }
   if (!isFiniteNumber(raw.hb) || raw.hb < 0) return { ok: false, reason: 'bad heartbeat' }
+  if (raw.key !== undefined && !isKeyId(raw.key)) return { ok: false, reason: 'bad key' }
+  if (raw.key !== undefined && nodeIdFromKeyId(raw.key) !== raw.id) return { ok: false, reason: 'node id is not derived from its key' }
   return { ok: true, value: raw as unknown as PresenceState }
 }

@@ -5,7 +5,10 @@
  *  - connection attempts that never open are abandoned after a timeout and do
  *    not count against the connection limit (a peer that only announces
  *    itself cannot take the slots honest tabs need);
- *  - a peer list that only shows peers we are really connected to.
+ *  - a peer list that only shows peers we are really connected to;
+ *  - transport caps on everything a peer sends (size, rate, decode budget),
+ *    checked before y-webrtc applies it (peer-gate.ts); a peer that breaks
+ *    one is dropped and ignored like a silent announcer.
  *
  * Touching y-webrtc internals (Room.webrtcConns, SignalingConn observers) is
  * deliberate and kept to this file; y-webrtc 10.x has no public hooks for it.
@@ -16,8 +19,11 @@ import { createLogger } from '../log'
 import type { Clock } from '../clock'
 import { computePeers, type AwarenessEntry, type PeerView } from './peer-directory'
 import { admitAnnounce, checkSignalingFrame, decidePendingConnections, type PendingConn, type PendingPolicy } from './signaling-guard'
-import { PRESENCE_VERSION, type PresenceState } from './protocol'
-import type { MeshAdapter, MeshStatus, PresenceInput, SignalingStatus } from './mesh-adapter'
+import { isNodeId, PRESENCE_VERSION, type PresenceState } from './protocol'
+import type { MeshAdapter, MeshStatus, PeerRejectionView, PresenceInput, SignalingStatus } from './mesh-adapter'
+import { BROADCAST_CHANNEL_SOURCE, PeerGate, type GatedRoom } from './peer-gate'
+import { DEFAULT_TRANSPORT_CAPS, shouldLog, type CapViolation, type TransportCaps } from './transport-caps'
+import type { KeyId } from '../trust/keys'
 
 const log = createLogger('mesh')
 
@@ -33,6 +39,9 @@ export interface WebrtcMeshOptions {
   readonly maxConns?: number
   readonly pending?: Partial<PendingPolicy>
   readonly heartbeatMs?: number
+  /** Our signing key id, published in presence (the node id is derived from it). */
+  readonly keyId?: KeyId
+  readonly caps?: TransportCaps
 }
 
 /** Structural view of the y-webrtc internals we read (see file comment). */
@@ -80,6 +89,8 @@ export class WebrtcMesh implements MeshAdapter {
   private readonly policy: PendingPolicy
   private readonly baseMaxConns: number
   private readonly heartbeatMs: number
+  private readonly gate: PeerGate
+  private readonly logged = new Map<string, number>()
 
   constructor(private readonly opts: WebrtcMeshOptions) {
     this.policy = { ...DEFAULT_PENDING, ...opts.pending }
@@ -97,6 +108,17 @@ export class WebrtcMesh implements MeshAdapter {
     // Unopened attempts do not use up connection slots: y-webrtc reads maxConns on every announce.
     Object.defineProperty(this.provider, 'maxConns', { get: () => this.baseMaxConns + this.pendingCount() })
     for (const conn of this.signalingConns()) this.guard(conn)
+    this.gate = new PeerGate(opts.caps ?? DEFAULT_TRANSPORT_CAPS, {
+      now: () => opts.clock.now(),
+      isDistrusted: (peerId) => this.isDistrusted(peerId),
+      onViolation: this.onViolation,
+    })
+    // y-webrtc creates its Room once the room key is derived (a `then` registered before
+    // this one): hook it before any signaling message can create a connection.
+    void this.provider.key.then(() => {
+      const room = this.room()
+      if (room) this.gate.hookRoom(room as unknown as GatedRoom)
+    })
     this.provider.awareness.on('change', this.refresh)
     this.provider.on('peers', this.refresh)
     this.provider.on('status', this.refresh)
@@ -117,6 +139,23 @@ export class WebrtcMesh implements MeshAdapter {
     this.publishPresence()
   }
 
+  rejections(): readonly PeerRejectionView[] {
+    const nodes = new Map<string, { id: string; name: unknown }>()
+    for (const st of this.provider.awareness.getStates().values()) {
+      const p = st as { meshPeerId?: unknown; id?: unknown; name?: unknown }
+      if (typeof p.meshPeerId === 'string' && isNodeId(p.id)) nodes.set(p.meshPeerId, { id: p.id, name: p.name })
+    }
+    return this.gate.rejections().map((r) => {
+      const node = nodes.get(r.source)
+      return {
+        ...r,
+        node: node && isNodeId(node.id) ? node.id : null,
+        name: typeof node?.name === 'string' ? node.name.slice(0, 80) : null,
+        distrustedUntil: this.distrusted.get(r.source) ?? null,
+      }
+    })
+  }
+
   onChange(listener: () => void): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
@@ -129,8 +168,10 @@ export class WebrtcMesh implements MeshAdapter {
       peerId: room?.peerId,
       conns: [...(room?.webrtcConns ?? [])].map(([id, c]) => ({ id, connected: c.connected, closed: c.closed })),
       bc: [...(room?.bcConns ?? [])],
-      awareness: [...this.provider.awareness.getStates()].map(([clientId, st]) => ({ clientId, meshPeerId: (st as { meshPeerId?: string }).meshPeerId, name: (st as { name?: string }).name, lastUpdated: this.provider.awareness.meta.get(clientId)?.lastUpdated })),
+      awareness: [...this.provider.awareness.getStates()].map(([clientId, st]) => ({ clientId, meshPeerId: (st as { meshPeerId?: string }).meshPeerId, name: (st as { name?: string }).name, id: (st as { id?: string }).id, key: (st as { key?: string }).key, lastUpdated: this.provider.awareness.meta.get(clientId)?.lastUpdated })),
       lostAt: [...this.lostAt],
+      distrusted: [...this.distrusted],
+      rejections: this.rejections(),
       now: this.opts.clock.now(),
     }
   }
@@ -140,6 +181,27 @@ export class WebrtcMesh implements MeshAdapter {
     this.provider.awareness.off('change', this.refresh)
     this.provider.destroy()
     this.listeners.clear()
+  }
+
+  private isDistrusted(peerId: string): boolean {
+    const until = this.distrusted.get(peerId)
+    return until !== undefined && this.opts.clock.now() < until
+  }
+
+  /** A peer broke a transport cap: drop its connection and ignore its id for DISTRUST_MS. */
+  private readonly onViolation = (source: string, reason: CapViolation, detail: string): void => {
+    const now = this.opts.clock.now()
+    if (source === BROADCAST_CHANNEL_SOURCE) {
+      if (shouldLog(this.logged, `${source}:${reason}`, now)) log.warn(`dropped a message from a tab of this browser (${reason}: ${detail})`)
+      return
+    }
+    if (shouldLog(this.logged, source, now)) log.warn(`peer ${source.slice(0, 8)} broke a transport cap (${reason}: ${detail}); dropping it and ignoring it for ${DISTRUST_MS / 60_000} min`)
+    this.distrusted.set(source, now + DISTRUST_MS)
+    // Not inside simple-peer's own data event: destroy on the next microtask.
+    queueMicrotask(() => {
+      this.room()?.webrtcConns.get(source)?.destroy()
+      this.refresh()
+    })
   }
 
   private room(): RoomLike | null {
@@ -238,6 +300,7 @@ export class WebrtcMesh implements MeshAdapter {
       }
     }
     for (const [peerId, until] of this.distrusted) if (until <= now) this.distrusted.delete(peerId)
+    for (const peerId of this.gate.peersWithAllowance()) if (!room?.webrtcConns.has(peerId)) this.gate.forget(peerId)
     // Forget attempts y-webrtc has dropped (closed or replaced).
     for (const peerId of this.firstAttempt.keys()) {
       if (room?.webrtcConns.has(peerId)) continue
@@ -256,7 +319,7 @@ export class WebrtcMesh implements MeshAdapter {
   private publishPresence(): void {
     const room = this.room()
     if (!this.presence || !room) return
-    const state: PresenceState = { ...this.presence, v: PRESENCE_VERSION, meshPeerId: room.peerId, hb: this.heartbeat }
+    const state: PresenceState = { ...this.presence, v: PRESENCE_VERSION, meshPeerId: room.peerId, hb: this.heartbeat, ...(this.opts.keyId ? { key: this.opts.keyId } : {}) }
     this.provider.awareness.setLocalState(state)
   }
 
