@@ -22,8 +22,8 @@ export function roomCapacity(tabs: readonly TabStatus[], room: string): Capacity
     }
   }
   if (roles.size === 0) {
-    const engines = [...new Set(tabs.map((t) => t.engineState))].join(', ')
-    return { ok: false, reason: `No node in room "${room}" can run a task: no engine is ready and donating (donor tabs' engines: ${engines}).` }
+    const engines = [...new Set(tabs.map((t) => (t.paused ? `${t.engineState} but paused` : t.engineState)))].join('; ')
+    return { ok: false, reason: `No node in room "${room}" can run a task: no node has a ready engine and donates (donor tabs: ${engines}).` }
   }
   const missing = REQUIRED_ROLES.filter((r) => ![...roles.values()].some((set) => set.has(r)))
   if (missing.length > 0) return { ok: false, reason: `No node in room "${room}" can run a task: no ready node takes the ${missing.join(', ')} role${missing.length > 1 ? 's' : ''}.` }
