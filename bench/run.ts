@@ -9,6 +9,7 @@
  *    directly on the page's main thread. Ratios are measured side by side in
  *    one run, the two paths interleaved, medians after warm-ups (PLAN).
  * 2. The swarm benchmarks from bench/swarm.ts, when that file exists.
+ * 3. The swarm API through donor tabs (bench/api.ts), when that file exists.
  */
 import { existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'
@@ -175,6 +176,12 @@ async function main(): Promise<void> {
     if (typeof mod.benchSwarm === 'function') process.stdout.write(`${await mod.benchSwarm()}\n`)
   } else {
     process.stdout.write('(bench/swarm.ts not present: swarm benchmarks skipped)\n')
+  }
+  // The swarm API through donor tabs (bench/api.ts), loaded the same way.
+  const api = path.join(path.dirname(fileURLToPath(import.meta.url)), 'api.ts')
+  if (existsSync(api)) {
+    const mod = (await import(pathToFileURL(api).href)) as { benchApi?: () => Promise<string> }
+    if (typeof mod.benchApi === 'function') process.stdout.write(`\n${await mod.benchApi()}\n`)
   }
 }
 

@@ -21,7 +21,8 @@ export interface DonorOptions {
   readonly room: string
   readonly key?: string
   readonly tabs: number
-  readonly engine: Engine
+  /** Absent: the page chooses, as for a person's tab (WebLLM, or transformers.js without WebGPU). */
+  readonly engine?: Engine
   readonly model?: string
   readonly device?: 'webgpu' | 'wasm'
   readonly webgpu: boolean
@@ -94,9 +95,9 @@ export function parseDonorArgs(argv: readonly string[], env: Readonly<Record<str
   const room = str('room') ?? 'lobby'
   if (!ROOM_RE.test(room)) throw new ConfigError(`--room "${room}" must be 1–64 of A-Z a-z 0-9 . _ -`)
 
-  const engineRaw = str('engine') ?? 'webllm'
-  if (!(ENGINES as readonly string[]).includes(engineRaw)) throw new ConfigError(`--engine must be one of ${ENGINES.join(', ')} (got "${engineRaw}")`)
-  const engine = engineRaw as Engine
+  const engineRaw = str('engine')
+  if (engineRaw !== undefined && !(ENGINES as readonly string[]).includes(engineRaw)) throw new ConfigError(`--engine must be one of ${ENGINES.join(', ')} (got "${engineRaw}")`)
+  const engine = engineRaw as Engine | undefined
   const deviceRaw = str('device')
   if (deviceRaw !== undefined && deviceRaw !== 'webgpu' && deviceRaw !== 'wasm') throw new ConfigError(`--device must be webgpu or wasm (got "${deviceRaw}")`)
   if (deviceRaw !== undefined && engine !== 'transformers') throw new ConfigError('--device applies to --engine transformers only')
@@ -128,7 +129,7 @@ export function parseDonorArgs(argv: readonly string[], env: Readonly<Record<str
       room,
       ...(key !== undefined ? { key } : {}),
       tabs: int(str('tabs') ?? '1', 'tabs', 1, MAX_TABS),
-      engine,
+      ...(engine !== undefined ? { engine } : {}),
       ...(model !== undefined ? { model } : {}),
       ...(deviceRaw !== undefined ? { device: deviceRaw } : {}),
       webgpu: values.webgpu === true,
@@ -148,7 +149,7 @@ export function tabUrl(o: DonorOptions): string {
   const url = new URL(o.server.href)
   const q = new URLSearchParams()
   q.set('donor', '1')
-  q.set('engine', o.engine)
+  if (o.engine) q.set('engine', o.engine)
   if (o.model) q.set('model', o.model)
   if (o.device) q.set('device', o.device)
   q.set('autoload', '1') // a donor loads its model without anyone pressing Load

@@ -100,7 +100,7 @@ async function main(): Promise<void> {
     }
   }
 
-  display.log(`MindOS donor: ${options.tabs} tab${options.tabs > 1 ? 's' : ''} in room "${options.room}" on ${options.server.href} (engine ${options.engine}${options.webgpu ? ', WebGPU' : ''}; profiles in ${options.dataDir})`)
+  display.log(`MindOS donor: ${options.tabs} tab${options.tabs > 1 ? 's' : ''} in room "${options.room}" on ${options.server.href} (engine ${options.engine ?? 'automatic'}${options.webgpu ? ', WebGPU' : ''}; profiles in ${options.dataDir})`)
   if (api) display.log(`API: ${api.url} (model ${MODEL_ID}${options.api?.key ? ', key required' : ''})`)
 
   let pending = false

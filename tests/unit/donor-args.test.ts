@@ -14,7 +14,8 @@ describe('parseDonorArgs', () => {
   it('has the documented defaults', () => {
     const o = parse()
     expect(o.server.href).toBe('http://127.0.0.1:8787/')
-    expect(o).toMatchObject({ room: 'lobby', tabs: 1, engine: 'webllm', webgpu: false, query: [], dataDir: '/home/donor/.mindos-donor', chromium: '/usr/bin/chromium' })
+    expect(o.engine).toBeUndefined() // the page chooses, as for a person's tab
+    expect(o).toMatchObject({ room: 'lobby', tabs: 1, webgpu: false, query: [], dataDir: '/home/donor/.mindos-donor', chromium: '/usr/bin/chromium' })
     expect(o.api).toBeUndefined()
   })
 
@@ -85,5 +86,9 @@ describe('tabUrl', () => {
     const url = new URL(tabUrl(parse('--engine', 'transformers', '--model', 'tiny-fixture', '--device', 'wasm')))
     expect(url.searchParams.get('model')).toBe('tiny-fixture')
     expect(url.searchParams.get('device')).toBe('wasm')
+  })
+
+  it('leaves the engine to the page when --engine is not given', () => {
+    expect(new URL(tabUrl(parse())).searchParams.has('engine')).toBe(false)
   })
 })
