@@ -32,6 +32,7 @@ export interface TabEvents {
 
 export class DonorTab {
   private context: BrowserContext | null = null
+  private launching: Promise<BrowserContext> | null = null
   private page: Page | null = null
   private closing = false
   private exited = false
@@ -46,7 +47,7 @@ export class DonorTab {
 
   /** Launches the browser and waits until the page's bridge is up. Throws if it can't. */
   async open(): Promise<void> {
-    const context = await chromium.launchPersistentContext(this.cfg.profileDir, {
+    this.launching = chromium.launchPersistentContext(this.cfg.profileDir, {
       executablePath: this.cfg.chromium,
       headless: true,
       args: [...this.cfg.flags],
@@ -56,7 +57,12 @@ export class DonorTab {
       handleSIGTERM: false,
       handleSIGHUP: false,
     })
+    const context = await this.launching
     this.context = context
+    if (this.closing) {
+      await context.close().catch(() => {})
+      throw new Error(`${this.label} was stopped while starting`)
+    }
     context.on('close', () => this.exit('the browser closed'))
     await context.exposeBinding(EMIT_BINDING, (_source, raw: unknown) => this.receive(raw))
     const page = context.pages()[0] ?? (await context.newPage())
@@ -99,7 +105,9 @@ export class DonorTab {
   /** Stops the browser on purpose (no onExit). */
   async close(): Promise<void> {
     this.closing = true
-    await this.context?.close().catch(() => {})
+    // A browser still being launched is closed once it is there, so none outlives the donor.
+    const context = this.context ?? (await this.launching?.catch(() => null)) ?? null
+    await context?.close().catch(() => {})
     this.context = null
     this.page = null
   }

@@ -100,7 +100,13 @@ export function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
     const prompt = conversationToPrompt(chat.messages)
     const capacity = roomCapacity(gateway.statuses(), gateway.room)
     if (!capacity.ok) throw new ApiError(503, 'server_error', 'no_capacity', capacity.reason)
-    const reply = await gateway.submit(prompt)
+    let reply
+    try {
+      reply = await gateway.submit(prompt)
+    } catch (err) {
+      // The tab went away between the capacity check and the submit (crash, restart).
+      throw new ApiError(503, 'server_error', 'no_capacity', `The donor tab could not take the task (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); try again.`)
+    }
     if (!reply.ok) throw reply.code === 'BAD_PROMPT' ? badRequest(reply.message, 'messages') : new ApiError(503, 'server_error', 'no_capacity', reply.message)
     log.info(`request → task ${reply.taskId}${chat.stream ? ' (streaming)' : ''}`)
     return reply.taskId

@@ -58,7 +58,9 @@ class FakeSwarm implements SwarmGateway {
   private readonly listeners = new Map<string, Set<(v: TaskView) => void>>()
   private submitted: (() => void)[] = []
   statuses = (): TabStatus[] => this.tabs
+  failSubmit: string | null = null
   async submit(prompt: string): Promise<SubmitReply> {
+    if (this.failSubmit) throw new Error(this.failSubmit)
     this.prompts.push(prompt)
     const taskId = `task-${this.prompts.length}`
     queueMicrotask(() => this.submitted.splice(0).forEach((f) => f()))
@@ -228,6 +230,10 @@ describe('the swarm API', () => {
     expect(await expectError(await post(s, chat()), 503, 'no_capacity')).toMatch(/no node has a ready engine.*loading/)
     swarm.tabs = [readyTab({ roles: ['verifier'] })]
     expect(await expectError(await post(s, chat()), 503, 'no_capacity')).toMatch(/planner, researcher, synthesizer roles/)
+    swarm.tabs = [readyTab()]
+    swarm.failSubmit = 'tab 1 is not running'
+    expect(await expectError(await post(s, chat()), 503, 'no_capacity')).toMatch(/could not take the task \(tab 1 is not running\)/)
+    swarm.failSubmit = null
     swarm.tabs = [readyTab({ paused: true })]
     expect(await expectError(await post(s, chat()), 503, 'no_capacity')).toMatch(/ready but paused/)
     expect(swarm.prompts).toEqual([])
