@@ -127,6 +127,7 @@ async function main(): Promise<void> {
     void (async () => {
       await api?.close()
       await supervisor.stop()
+      display.update(supervisor.views())
       display.finish()
       display.log('donor stopped')
       process.exit(0)

@@ -54,11 +54,13 @@ export class StatusDisplay {
   private lines: string[] = []
   private readonly printedKeys = new Map<number, string>()
   private drawn = 0
+  private finished = false
 
   constructor(private readonly out: Output) {}
 
   /** Called with every slot on any change. */
   update(views: readonly SlotView[]): void {
+    if (this.finished) return
     if (this.out.isTTY) {
       this.lines = views.map(formatTabLine)
       this.redraw()
@@ -74,14 +76,15 @@ export class StatusDisplay {
 
   /** A log line, printed above the live block on a terminal. */
   log(line: string): void {
-    if (!this.out.isTTY) return void this.out.write(`${line}\n`)
+    if (!this.out.isTTY || this.finished) return void this.out.write(`${line}\n`)
     this.clear()
     this.out.write(`${line}\n`)
     this.draw()
   }
 
-  /** Leaves the last state on screen and stops redrawing in place. */
+  /** Leaves the last state on screen; later logs print below it and updates are ignored. */
   finish(): void {
+    this.finished = true
     this.drawn = 0
   }
 
@@ -96,7 +99,7 @@ export class StatusDisplay {
   }
 
   private draw(): void {
-    const width = Math.max(20, (this.out.columns ?? 120) - 1)
+    const width = Math.max(20, (this.out.columns || 120) - 1) // a pty without a size reports 0
     for (const line of this.lines) this.out.write(`${line.length > width ? `${line.slice(0, width - 1)}…` : line}\n`)
     this.drawn = this.lines.length
   }

@@ -58,6 +58,17 @@ describe('status lines', () => {
     expect(out[0]).toBe('\x1b[2A\x1b[J')
     expect(out[1]).toBe('restarted\n')
     expect(out).toHaveLength(4)
+    out.length = 0
+    d.finish()
+    d.update([slot({ state: 'stopped' })])
+    d.log('stopped')
+    expect(out).toEqual(['stopped\n'])
+  })
+
+  it('on a terminal that reports no width, still shows whole lines', () => {
+    const out: string[] = []
+    new StatusDisplay({ isTTY: true, columns: 0, write: (t) => out.push(t) }).update([slot()])
+    expect(out).toEqual([`${formatTabLine(slot())}\n`])
   })
 })
 
