@@ -102,6 +102,9 @@ async function main(): Promise<void> {
 
   display.log(`MindOS donor: ${options.tabs} tab${options.tabs > 1 ? 's' : ''} in room "${options.room}" on ${options.server.href} (engine ${options.engine ?? 'automatic'}${options.webgpu ? ', WebGPU' : ''}; profiles in ${options.dataDir})`)
   if (api) display.log(`API: ${api.url} (model ${MODEL_ID}${options.api?.key ? ', key required' : ''})`)
+  if (options.api && !options.api.key && !/^(127\.|localhost$|::1$)/.test(options.api.host)) {
+    display.log(`warning: the API listens on ${options.api.host} without --api-key: anyone who can reach it can put tasks on the board`)
+  }
 
   let pending = false
   supervisor.onChange(() => {

@@ -187,6 +187,8 @@ export function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
     if (path.startsWith('/v1/models/')) throw new ApiError(404, 'invalid_request_error', 'model_not_found', `The model "${path.slice(11, 111)}" does not exist; this API serves "${MODEL_ID}".`)
     if (path === '/v1/chat/completions') {
       if (req.method !== 'POST') throw new ApiError(405, 'invalid_request_error', 'method_not_allowed', 'Use POST for /v1/chat/completions.')
+      // Also what keeps web pages out: a cross-site JSON POST needs a CORS preflight, which this server never grants.
+      if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) throw badRequest('Send the body as JSON with "Content-Type: application/json".', null, 'invalid_content_type')
       const chat = parseChatRequest(await readBody(req))
       return chat.stream ? stream(res, chat) : complete(res, chat)
     }

@@ -113,7 +113,7 @@ test('no capable tab: 503 in OpenAI\'s error shape; a wrong API key: 401', async
     expect(err).toBeInstanceOf(OpenAI.APIError)
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(503)
     expect((err as InstanceType<typeof OpenAI.APIError>).code).toBe('no_capacity')
-    const raw = await fetch(`${baseURL}/chat/completions`, { method: 'POST', headers: { authorization: 'Bearer sesame' }, body: JSON.stringify({ model: 'mindos-swarm', messages: [{ role: 'user', content: 'Anyone?' }] }) })
+    const raw = await fetch(`${baseURL}/chat/completions`, { method: 'POST', headers: { authorization: 'Bearer sesame', 'content-type': 'application/json' }, body: JSON.stringify({ model: 'mindos-swarm', messages: [{ role: 'user', content: 'Anyone?' }] }) })
     expect(raw.status).toBe(503)
     const body = (await raw.json()) as { error: Record<string, unknown> }
     expect(Object.keys(body.error).sort()).toEqual(['code', 'message', 'param', 'type'])

@@ -208,6 +208,8 @@ describe('the swarm API', () => {
     await expectError(await post(s, JSON.stringify({ model: 'mindos-swarm', messages: [{ role: 'user', content: 'x' }, { role: 'assistant', content: 'y' }] })), 400, 'invalid_request', 'messages')
     await expectError(await post(s, chat('x', { model: 'gpt-4o' })), 404, 'model_not_found', 'model')
     await expectError(await fetch(`${s.url}/chat/completions`), 405, 'method_not_allowed')
+    // A web page can send text/plain without a preflight: refused, so no site can put tasks on the board.
+    await expectError(await fetch(`${s.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: chat() }), 400, 'invalid_content_type')
     await expectError(await fetch(`${s.url}/embeddings`, { method: 'POST', body: '{}' }), 404, 'not_found')
     expect(swarm.prompts).toEqual([])
   })
