@@ -14,6 +14,8 @@ import { browserPid } from './chromium'
 
 const log = createLogger('donor')
 const BRIDGE_WAIT_MS = 90_000
+/** The page throttles itself (status 4/s, each watched task 10/s); a tight loop sends far more than this. */
+const MAX_EVENTS_PER_SECOND = 2_000
 
 export interface TabConfig {
   readonly url: string
@@ -38,6 +40,8 @@ export class DonorTab {
   private exited = false
   private invalidReported = 0
   private pidCache: number | null = null
+  private windowStart = 0
+  private windowCount = 0
 
   constructor(
     readonly label: string,
@@ -125,6 +129,15 @@ export class DonorTab {
   }
 
   private receive(raw: unknown): void {
+    const now = Date.now()
+    if (now - this.windowStart >= 1_000) {
+      this.windowStart = now
+      this.windowCount = 0
+    }
+    if (++this.windowCount > MAX_EVENTS_PER_SECOND) {
+      if (this.windowCount === MAX_EVENTS_PER_SECOND + 1) log.warn(`${this.label}: the page sends more than ${MAX_EVENTS_PER_SECOND} events/s; dropping the rest of this second`)
+      return
+    }
     const parsed = parseBridgeEvent(raw)
     if (!parsed.ok) {
       if (this.invalidReported++ < 5) log.warn(`${this.label}: dropped an invalid bridge event: ${parsed.reason}`)
