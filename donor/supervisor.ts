@@ -10,7 +10,19 @@ import { createLogger } from '../src/log'
 import type { SubmitReply, TabStatus, TaskView } from '../src/bridge/protocol'
 import type { SwarmGateway } from './api/gateway'
 import { restartDelayMs, STABLE_AFTER_MS } from './backoff'
-import { DonorTab, type TabConfig } from './tab'
+import { DonorTab, type TabConfig, type TabEvents } from './tab'
+
+/** What the supervisor needs of a tab: DonorTab, or a fake in unit tests. */
+export interface TabHandle {
+  open(): Promise<void>
+  close(): Promise<void>
+  submit(prompt: string): Promise<SubmitReply>
+  watch(taskId: string): Promise<void>
+  unwatch(taskId: string): Promise<void>
+  pid(): number | null
+}
+
+export type TabFactory = (label: string, cfg: TabConfig, events: TabEvents) => TabHandle
 
 const log = createLogger('donor')
 
@@ -28,7 +40,7 @@ export interface SlotView {
 interface Slot {
   readonly index: number
   state: SlotState
-  tab: DonorTab | null
+  tab: TabHandle | null
   status: TabStatus | null
   restarts: number
   failures: number
@@ -43,6 +55,8 @@ export interface SupervisorOptions {
   readonly dataDir: string
   readonly tab: Omit<TabConfig, 'profileDir'>
   readonly clock: Clock
+  /** Default: a real headless Chromium (DonorTab). */
+  readonly createTab?: TabFactory
 }
 
 export class Supervisor implements SwarmGateway {
@@ -126,7 +140,8 @@ export class Supervisor implements SwarmGateway {
     slot.state = slot.restarts > 0 ? 'restarting' : 'starting'
     slot.status = null
     this.changed()
-    const tab = new DonorTab(`tab ${slot.index + 1}`, { ...this.opts.tab, profileDir: this.profileDir(slot.index) }, {
+    const create: TabFactory = this.opts.createTab ?? ((label, cfg, events) => new DonorTab(label, cfg, events))
+    const tab = create(`tab ${slot.index + 1}`, { ...this.opts.tab, profileDir: this.profileDir(slot.index) }, {
       onStatus: (status) => {
         if (slot.tab !== tab) return
         slot.status = status
@@ -136,7 +151,9 @@ export class Supervisor implements SwarmGateway {
         for (const l of this.watchers.get(view.taskId) ?? []) l(view)
       },
       onExit: (reason) => {
-        if (slot.tab === tab) this.failed(slot, reason)
+        if (slot.tab !== tab) return
+        void tab.close() // whatever is left of it (a crashed page's browser) goes before the restart
+        this.failed(slot, reason)
       },
     })
     slot.tab = tab

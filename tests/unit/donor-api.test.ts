@@ -9,34 +9,7 @@ import { startApiServer, type ApiServer } from '../../donor/api/server'
 import type { SwarmGateway } from '../../donor/api/gateway'
 import { BRIDGE_VERSION, type SubmitReply, type TabStatus, type TaskView } from '../../src/bridge/protocol'
 import type { Clock } from '../../src/clock'
-
-class ManualClock implements Clock {
-  private t = 1_700_000_000_000
-  private timers: { at: number; fn: () => void; live: boolean }[] = []
-  now = (): number => this.t
-  setTimeout = (fn: () => void, ms: number): (() => void) => {
-    const timer = { at: this.t + ms, fn, live: true }
-    this.timers.push(timer)
-    return () => void (timer.live = false)
-  }
-  advance(ms: number): void {
-    const end = this.t + ms
-    for (;;) {
-      const next = this.timers.filter((x) => x.live && x.at <= end).sort((a, b) => a.at - b.at)[0]
-      if (!next) break
-      this.t = next.at
-      next.live = false
-      next.fn()
-    }
-    this.t = end
-  }
-}
-
-const readyTab = (p: Partial<TabStatus> = {}): TabStatus => ({
-  v: BRIDGE_VERSION, type: 'status', room: 'r1', nodeId: 'n1', name: 'amber-otter', signaling: 'connected', peers: [],
-  engine: 'sim', backend: 'sim', model: 'sim-fast', simulated: true, engineState: 'ready', tokensPerSec: 200, paused: false, busy: false,
-  roles: ['planner', 'researcher', 'verifier', 'synthesizer'], tasksDone: 0, progress: null, lastError: null, ...p,
-})
+import { ManualClock, readyTab } from './donor-fakes'
 
 const view = (taskId: string, p: Partial<TaskView> = {}): TaskView => ({
   v: BRIDGE_VERSION, type: 'task', taskId, status: 'running', failure: null, steps: [], partial: null, answer: null, provenance: null, ...p,
