@@ -16,7 +16,7 @@ import type { SwarmServer } from '../../signaling-server/server'
 const peerIds = (peer: Peer): Promise<string[]> =>
   peer.page.getByTestId('peer').evaluateAll((els) => els.map((e) => e.getAttribute('data-peer-id') ?? '').sort())
 
-test('donor tabs join the room, the openai client gets answers (plain and streamed), a killed tab comes back, SIGTERM stops every browser', async () => {
+test('donor tabs join the room, the openai client gets answers (plain and streamed, at once), a killed tab comes back, SIGTERM stops every browser', async () => {
   test.setTimeout(420_000)
   const server = await startServer()
   const room = uniqueRoom('donor')
@@ -38,8 +38,24 @@ test('donor tabs join the room, the openai client gets answers (plain and stream
     const models = await openai.models.list()
     expect(models.data.map((m) => m.id)).toContain('mindos-swarm')
 
+    // Two requests at once, one plain and one streamed: two tasks on the board.
     const question = 'Explain how honey bees make honey and why pollination matters'
-    const reply = await openai.chat.completions.create({ model: 'mindos-swarm', messages: [{ role: 'user', content: question }] })
+    const streamQuestion = 'Why is the sky blue during the day?'
+    const collect = async () => {
+      const stream = await openai.chat.completions.create({ model: 'mindos-swarm', stream: true, messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: streamQuestion }] })
+      const contents: string[] = []
+      let finish: string | null = null
+      let ext: { task_id?: string } | undefined
+      for await (const chunk of stream) {
+        const c = chunk.choices[0]
+        if (c?.delta.content) contents.push(c.delta.content)
+        if (c?.finish_reason) finish = c.finish_reason
+        ext ??= (chunk as unknown as { x_mindos?: { task_id: string } }).x_mindos
+      }
+      return { contents, finish, ext }
+    }
+    const [reply, streamed] = await Promise.all([openai.chat.completions.create({ model: 'mindos-swarm', messages: [{ role: 'user', content: question }] }), collect()])
+
     const answer = reply.choices[0]?.message.content ?? ''
     expect(answer.trim().length).toBeGreaterThan(0)
     const ext = (reply as unknown as { x_mindos: { task_id: string; plan_steps: unknown[]; provenance: { simulated: boolean; engine: string }; verification: { outcome: string } } }).x_mindos
@@ -51,21 +67,12 @@ test('donor tabs join the room, the openai client gets answers (plain and stream
     await expect(task).toHaveCount(1)
     await expect(task).toHaveAttribute('data-status', 'done')
 
-    const stream = await openai.chat.completions.create({ model: 'mindos-swarm', stream: true, messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Why is the sky blue during the day?' }] })
-    const contents: string[] = []
-    let finish: string | null = null
-    let streamExt: { task_id?: string } | undefined
-    for await (const chunk of stream) {
-      const c = chunk.choices[0]
-      if (c?.delta.content) contents.push(c.delta.content)
-      if (c?.finish_reason) finish = c.finish_reason
-      streamExt ??= (chunk as unknown as { x_mindos?: { task_id: string } }).x_mindos
-    }
-    expect(contents.length, `content chunks: ${JSON.stringify(contents)}`).toBeGreaterThanOrEqual(2)
-    expect(contents.join('').trim().length).toBeGreaterThan(0)
-    expect(finish).toBe('stop')
-    expect(streamExt?.task_id).toBeTruthy()
-    await expect(person.page.getByTestId('task').filter({ hasText: 'Why is the sky blue during the day?' })).toHaveCount(1)
+    expect(streamed.contents.length, `content chunks: ${JSON.stringify(streamed.contents)}`).toBeGreaterThanOrEqual(2)
+    expect(streamed.contents.join('').trim().length).toBeGreaterThan(0)
+    expect(streamed.finish).toBe('stop')
+    expect(streamed.ext?.task_id).toBeTruthy()
+    expect(streamed.ext?.task_id).not.toBe(ext.task_id)
+    await expect(person.page.getByTestId('task').filter({ hasText: streamQuestion })).toHaveCount(1)
 
     // Malformed JSON: a 4xx in OpenAI's error shape, and no task.
     const bad = await fetch(`${baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model": "mindos-swarm", "messages": [' })
