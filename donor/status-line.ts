@@ -13,7 +13,7 @@ export function progressBar(fraction: number, width = 20): string {
   return `[${'#'.repeat(full)}${'.'.repeat(width - full)}] ${String(Math.floor(f * 100)).padStart(3)}%`
 }
 
-const mb = (b: number): string => `${Math.round(b / 1024 ** 2)} MB`
+const size = (b: number): string => (b >= 1024 ** 3 ? `${(b / 1024 ** 3).toFixed(1)} GB` : b >= 1024 ** 2 ? `${Math.round(b / 1024 ** 2)} MB` : `${Math.round(b / 1024)} kB`)
 
 /** The parts of a tab's line; `key` leaves out what changes all the time (tok/s). */
 function parts(v: SlotView): { text: string; key: string } {
@@ -31,7 +31,7 @@ function parts(v: SlotView): { text: string; key: string } {
   let tail = `${state}  tasks ${s.tasksDone}`
   let keyTail = tail
   if (s.progress && (s.engineState === 'downloading' || s.engineState === 'loading')) {
-    const bytes = s.progress.totalBytes ? `  ${mb(s.progress.loadedBytes ?? 0)}/${mb(s.progress.totalBytes)}` : ''
+    const bytes = s.progress.totalBytes ? `  ${size(s.progress.loadedBytes ?? 0)}/${size(s.progress.totalBytes)}` : ''
     tail += `  ${progressBar(s.progress.fraction)}${bytes}`
     keyTail += ` ${Math.floor(s.progress.fraction * 10)}`
   }

@@ -30,6 +30,10 @@ describe('status lines', () => {
     expect(line).toContain('(no model)  - tok/s  downloading')
     expect(line).toContain('[########............]  42%  42 MB/100 MB')
     expect(progressBar(1, 4)).toBe('[####] 100%')
+    const small = formatTabLine(slot({ status: status({ engineState: 'loading', progress: { fraction: 1, text: '', loadedBytes: 300 * 1024, totalBytes: 300 * 1024 } }) }))
+    expect(small).toContain('300 kB/300 kB')
+    const big = formatTabLine(slot({ status: status({ engineState: 'downloading', progress: { fraction: 0.5, text: '', loadedBytes: 1024 ** 3, totalBytes: 2 * 1024 ** 3 } }) }))
+    expect(big).toContain('1.0 GB/2.0 GB')
     expect(progressBar(Number.NaN, 4)).toBe('[....]   0%')
   })
 
