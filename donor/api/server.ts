@@ -54,9 +54,9 @@ export interface ApiServer {
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest()
 
-function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) return void res.end()
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' })
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', ...headers })
   res.end(JSON.stringify(body))
 }
 
@@ -81,6 +81,18 @@ function readBody(req: http.IncomingMessage): Promise<unknown> {
       }
     })
   })
+}
+
+/**
+ * OpenAI's clients retry 5xx by default. A retry after 502/504 would put a
+ * second copy of the task on a board the first one is still on, so those say
+ * `x-should-retry: false` (which the official clients obey); 503 means "no
+ * capacity yet" and suggests when to try again.
+ */
+export function retryHeaders(status: number): Record<string, string> {
+  if (status === 502 || status === 504) return { 'x-should-retry': 'false' }
+  if (status === 503) return { 'retry-after': '5' }
+  return {}
 }
 
 export function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
@@ -201,7 +213,7 @@ export function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
       if (e.status >= 500) log.warn(`${req.method} ${req.url?.slice(0, 80)} → ${e.status} ${e.code}: ${e.message}`)
       // The body may not have been read (401 before a POST body): close rather than keep a half-read connection.
       if (!req.complete) res.setHeader('Connection', 'close')
-      sendJson(res, e.status, e.body())
+      sendJson(res, e.status, e.body(), retryHeaders(e.status))
     })
   })
   server.requestTimeout = 0 // a completion may legitimately take minutes; our own timeout answers 504

@@ -200,7 +200,9 @@ describe('the swarm API', () => {
     const swarm = new FakeSwarm()
     const s = await start(swarm, new ManualClock())
     swarm.tabs = []
-    expect(await expectError(await post(s, chat()), 503, 'no_capacity')).toMatch(/No donor tab/)
+    const none = await post(s, chat())
+    expect(none.headers.get('retry-after')).toBe('5')
+    expect(await expectError(none, 503, 'no_capacity')).toMatch(/No donor tab/)
     swarm.tabs = [readyTab({ engineState: 'loading' })]
     expect(await expectError(await post(s, chat()), 503, 'no_capacity')).toMatch(/no node has a ready engine.*loading/)
     swarm.tabs = [readyTab({ roles: ['verifier'] })]
@@ -221,7 +223,9 @@ describe('the swarm API', () => {
     const pending = post(s, chat())
     await swarm.until(() => swarm.watching('task-1') === 1)
     clock.advance(60_000)
-    const msg = await expectError(await pending, 504, 'timeout')
+    const timedOut = await pending
+    expect(timedOut.headers.get('x-should-retry')).toBe('false') // a retry would be a second task
+    const msg = await expectError(timedOut, 504, 'timeout')
     expect(msg).toMatch(/task-1 stays on the board/)
     expect(swarm.watching('task-1')).toBe(0)
     // Streaming: the headers are out, so the error comes as an event before [DONE].
@@ -238,7 +242,9 @@ describe('the swarm API', () => {
     const pending = post(s, chat())
     await swarm.until(() => swarm.watching('task-1') === 1)
     swarm.push(view('task-1', { status: 'failed', failure: 'planning failed: no planner' }))
-    expect(await expectError(await pending, 502, 'task_failed')).toMatch(/planning failed: no planner/)
+    const failed = await pending
+    expect(failed.headers.get('x-should-retry')).toBe('false')
+    expect(await expectError(failed, 502, 'task_failed')).toMatch(/planning failed: no planner/)
   })
 
   it('several requests at once become several tasks, each answered with its own result', async () => {
