@@ -10,6 +10,7 @@
  *    one run, the two paths interleaved, medians after warm-ups (PLAN).
  * 2. The swarm benchmarks from bench/swarm.ts, when that file exists.
  * 3. Signed-record costs and the transport gate's pre-scan (bench/trust.ts).
+ * 4. The swarm API through donor tabs (bench/api.ts), when that file exists.
  */
 import { existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'
@@ -179,6 +180,12 @@ async function main(): Promise<void> {
     process.stdout.write('(bench/swarm.ts not present: swarm benchmarks skipped)\n')
   }
   process.stdout.write(`\n${await benchTrust()}\n`)
+  // The swarm API through donor tabs (bench/api.ts), loaded the same way.
+  const api = path.join(path.dirname(fileURLToPath(import.meta.url)), 'api.ts')
+  if (existsSync(api)) {
+    const mod = (await import(pathToFileURL(api).href)) as { benchApi?: () => Promise<string> }
+    if (typeof mod.benchApi === 'function') process.stdout.write(`\n${await mod.benchApi()}\n`)
+  }
 }
 
 main().catch((err: unknown) => {

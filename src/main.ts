@@ -32,6 +32,7 @@ import { createNodeDetail } from './ui/node-detail'
 import { createFinalAnswer } from './ui/final-answer'
 import { createDonorControls, loadDonorSettings } from './ui/donor-controls'
 import { mountNodePanel } from './ui/node-panel'
+import { installDonorBridge, isDonorPage } from './bridge'
 import { h } from './ui/dom'
 
 const log = createLogger('main')
@@ -110,11 +111,12 @@ async function start(root: HTMLElement): Promise<void> {
     render()
   })
   const nodePanelHost = h('section', { class: 'panel' })
-  const donorControls = createDonorControls(store, donor, (next) => {
+  const applyDonor = (next: typeof donor): void => {
     donor = next
     publishPresence()
     schedulers.forEach((s) => s.poke())
-  })
+  }
+  const donorControls = createDonorControls(store, donor, applyDonor)
   root.replaceChildren(
     header.element,
     h(
@@ -192,6 +194,27 @@ async function start(root: HTMLElement): Promise<void> {
   publishPresence()
   void controller.start()
   render()
+  // A headless donor tab (`npm run donor`) drives this page through the bridge.
+  if (isDonorPage(location.search)) {
+    installDonorBridge({
+      room: params.room,
+      board,
+      identity,
+      peers: () => mesh.peers(),
+      signaling: () => mesh.status().signaling,
+      engine: () => {
+        const snap = controller.snapshot()
+        return { ...controller.summary(), progress: snap.progress, lastError: snap.lastError?.message ?? null }
+      },
+      busy: () => !slot.isFree(),
+      donor: () => donor,
+      setRoles: (roles) => applyDonor({ ...donor, roles }), // in memory: the donor sets them on every start
+      onStatusChange: (listener) => {
+        const offs = [mesh.onChange(listener), controller.subscribe(listener), slot.onChange(listener)]
+        return () => offs.forEach((off) => off())
+      },
+    })
+  }
   // Devtools and e2e diagnostics only; nothing in the app reads it.
   ;(window as unknown as { __mindos?: unknown }).__mindos = { mesh: () => mesh.debugSnapshot(), identity, doc }
   log.info(`joined room "${params.room}" as ${identity.name} (${identity.id})`)

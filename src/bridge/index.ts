@@ -1,0 +1,3 @@
+export { installDonorBridge, isDonorPage, type DonorBridge, type DonorBridgeDeps } from './donor-bridge'
+export * from './protocol'
+export { taskView } from './task-view'
