@@ -63,16 +63,23 @@ export async function runGeneration(
   const streamer = new DeltaStreamer(tokenizer as unknown as ConstructorParameters<typeof DeltaStreamer>[0], hooks.emit)
   const sample = request.temperature > 0
   const startedAt = performance.now()
-  await model.generate({
-    ...inputs,
-    max_new_tokens: maxNew,
-    do_sample: sample,
-    ...(sample ? { temperature: request.temperature } : {}),
-    eos_token_id: [...eos],
-    stopping_criteria: [stopper],
-    streamer,
-    ...(grammar ? { logits_processor: [grammarLogitsProcessor(lib, grammar)] } : {}),
-  } as unknown as GenerateArgs)
+  // The grammar's async half runs before each forward pass, the one await per step that precedes the logits processor.
+  const forward = model.forward
+  if (grammar) model.forward = async (inputs: unknown) => (await grammar.prefetch(streamer.ids), forward.call(model, inputs))
+  try {
+    await model.generate({
+      ...inputs,
+      max_new_tokens: maxNew,
+      do_sample: sample,
+      ...(sample ? { temperature: request.temperature } : {}),
+      eos_token_id: [...eos],
+      stopping_criteria: [stopper],
+      streamer,
+      ...(grammar ? { logits_processor: [grammarLogitsProcessor(lib, grammar)] } : {}),
+    } as unknown as GenerateArgs)
+  } finally {
+    model.forward = forward
+  }
   if (grammar?.failure) throw grammar.failure
 
   const ids = streamer.ids

@@ -170,6 +170,29 @@ describe('the logits processor inside model.generate (fixture loaded directly)',
     expect(grammars.size).toBeGreaterThanOrEqual(1)
   }, 60_000)
 
+  it('masks the same tokens whether the step finds a prefetched mask or reads it synchronously', async () => {
+    const run = await runGeneration(lib, loaded, request, 2048, hooks, await grammar.guide(verdictSchema()))
+    const prompt = Array.from({ length: 5 }, (_, i) => BigInt(i + 3))
+    const masks = async (prefetch: boolean): Promise<number[][]> => {
+      const guide = await grammar.guide(verdictSchema())
+      const out: number[][] = []
+      for (let n = 0; n < run.ids.length; n++) {
+        const generated = run.ids.slice(0, n)
+        if (prefetch) await guide.prefetch(generated)
+        const logits = new Float32Array(384).fill(1)
+        guide.step([...prompt, ...generated.map(BigInt)], logits)
+        out.push([...logits.keys()].filter((i) => logits[i] === 1))
+      }
+      expect(guide.failure).toBeNull()
+      return out
+    }
+    const fetched = await masks(true)
+    expect(fetched).toEqual(await masks(false))
+    // Every token the greedy run chose was allowed at its step, and the last one is a stop token.
+    run.ids.forEach((id, n) => expect(fetched[n], `step ${n}`).toContain(id))
+    expect([0, 2]).toContain(run.ids.at(-1))
+  }, 60_000)
+
   it('fails with GRAMMAR_DEAD_END when another processor bans every token the schema needs, without hanging', async () => {
     // Ban every token that contains a double quote: after "{" the verdict schema needs one.
     const quoteIds = [...loaded.tokenizer.get_vocab().entries()].filter(([t]) => t.includes('"')).map(([, id]) => [id])
