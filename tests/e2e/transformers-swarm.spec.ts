@@ -38,7 +38,7 @@ test('two tabs on transformers.js (wasm, tiny fixture) decompose a task with con
     await Promise.all(peers.map((p) => p.page.goto(url)))
     for (const p of peers) {
       await expectPeerCount(p.page, 1)
-      await expect(p.page.getByTestId('engine-status')).toHaveAttribute('data-state', 'ready', { timeout: 60_000 })
+      await expect(p.page.getByTestId('engine-status')).toHaveAttribute('data-state', 'ready', { timeout: 180_000 }) // two wasm loads on a busy 2-core machine
       await expect(p.page.getByTestId('sim-badge')).toHaveCount(0)
     }
     await peers[0]!.page.getByTestId('task-input').fill(PROMPT)
