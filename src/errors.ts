@@ -13,6 +13,8 @@ export const InferenceErrorCode = {
   NOT_LOADED: 'NOT_LOADED',
   BAD_REQUEST: 'BAD_REQUEST',
   BUSY: 'BUSY',
+  /** Constrained decoding found no token the JSON schema allows (another rule banned them all, or the vocabulary can't spell it). */
+  GRAMMAR_DEAD_END: 'GRAMMAR_DEAD_END',
   INTERNAL: 'INTERNAL',
 } as const
 export type InferenceErrorCode = (typeof InferenceErrorCode)[keyof typeof InferenceErrorCode]

@@ -5,9 +5,9 @@
  * the service (src/inference/service.ts) turns those into replies. Loaded
  * only through a dynamic import (workers/inference.worker.ts).
  *
- * Honest limits: transformers.js has no constrained decoding, so a request's
- * `jsonSchema` is not enforced (ModelInfo.supportsJsonSchema is false and the
- * roles validate and retry); generation is one request at a time.
+ * A request's `jsonSchema` is enforced by grammar-constrained decoding
+ * (transformers-grammar.ts, on @mlc-ai/web-xgrammar, loaded on first use), on
+ * wasm and webgpu alike. Generation is one request at a time.
  */
 import type { PreTrainedModel, PreTrainedTokenizer } from '@huggingface/transformers'
 import { InferenceError } from '../src/errors'
@@ -22,6 +22,8 @@ import {
 import type { CacheEntry, CapabilityProbe, EngineStats, GenerateRequest, GenerateResult, InferenceClient, LoadProgress, ModelInfo } from '../src/inference/types'
 import { loadTransformers, pointAt, type Transformers } from './transformers-env'
 import { mapTransformersError } from './transformers-errors'
+import { loadXGrammar, type XGrammar } from './json-grammar'
+import { TransformersGrammar } from './transformers-grammar'
 import { runGeneration, runFirstLogits, type LoadedModel } from './transformers-run'
 import { LoadProgressTracker } from './transformers-progress'
 import { createYielder } from './transformers-stream'
@@ -62,12 +64,14 @@ export interface TransformersEngineOptions {
    * there; transformers.js's Node build has no 'wasm' device).
    */
   readonly libDevice?: 'cpu'
+  /** Loads xgrammar for constrained decoding; default a dynamic import (Node tests pass their own loader). */
+  readonly loadGrammar?: () => Promise<XGrammar>
 }
 
 export class TransformersEngine implements InferenceClient, EngineDiagnostics {
   private readonly status: EngineStatus
   private probed: Promise<CapabilityProbe> | null = null
-  private loaded: (LoadedModel & { readonly record: TransformersRecord }) | null = null
+  private loaded: (LoadedModel & { readonly record: TransformersRecord; readonly grammar: TransformersGrammar }) | null = null
   private loading: { cancelled: boolean; readonly abort: AbortController } | null = null
   private run: { readonly runId: string; cancel(): void } | null = null
   private lastIds: readonly number[] = []
@@ -137,7 +141,8 @@ export class TransformersEngine implements InferenceClient, EngineDiagnostics {
         await model.dispose().catch(() => {})
         throw aborted(`Loading ${modelId}`)
       }
-      this.loaded = { record, ...this.prepare(model, tokenizer) }
+      const prepared = this.prepare(model, tokenizer)
+      this.loaded = { record, ...prepared, grammar: new TransformersGrammar(modelId, prepared, this.opts.loadGrammar ?? loadXGrammar) }
       this.status.state = 'loading'
       onProgress({ progress: 1, phase: 'loading', text: `Measuring ${modelId} speed on ${this.device}…` })
       this.status.tokensPerSec = await this.warmUp()
@@ -202,11 +207,14 @@ export class TransformersEngine implements InferenceClient, EngineDiagnostics {
     request.signal?.addEventListener('abort', onSignal, { once: true })
     this.status.state = 'generating'
     try {
+      // The first request with a given schema compiles it (cached per model afterwards).
+      const guide = request.jsonSchema !== undefined ? await loaded.grammar.guide(request.jsonSchema) : undefined
+      if (cancelled) throw aborted('Generation')
       const out = await runGeneration(this.lib, loaded, request, loaded.record.contextWindow, {
         cancelled: () => cancelled,
         onStopper: (s) => (stop = s),
         emit: (d) => cancelled || onToken(d),
-      })
+      }, guide)
       this.lastIds = out.ids
       if (cancelled) throw aborted('Generation')
       this.status.tokensPerSec = out.usage.decodeTokensPerSec || this.status.tokensPerSec
@@ -252,6 +260,7 @@ export class TransformersEngine implements InferenceClient, EngineDiagnostics {
     const loaded = this.loaded
     this.loaded = null
     this.status.model = null
+    loaded?.grammar.dispose()
     if (loaded) await loaded.model.dispose().catch((err: unknown) => log.warn('disposing the model failed', err))
   }
 

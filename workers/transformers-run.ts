@@ -7,12 +7,17 @@
  * load), `maxTokens` (clamped to what is left of the context window), and an
  * InterruptableStoppingCriteria for abort, which transformers.js checks after
  * every token: generation ends within one step of `abort()` arriving.
+ *
+ * With a GrammarGuide (a request with `jsonSchema`), its logits processor
+ * constrains every step to the schema (grammar-logits-processor.ts); a dead
+ * end it records is thrown here, after generate() has ended cleanly.
  */
 import type { PreTrainedModel, PreTrainedTokenizer, Tensor } from '@huggingface/transformers'
 import { InferenceError } from '../src/errors'
 import type { FirstLogits } from '../src/inference/protocol'
 import type { GenerateRequest, GenerateResult, GenerateUsage } from '../src/inference/types'
 import type { Transformers } from './transformers-env'
+import { grammarLogitsProcessor, type GrammarGuide } from './grammar-logits-processor'
 import { DeltaStreamer, measureSpeeds } from './transformers-stream'
 
 export interface LoadedModel {
@@ -43,6 +48,7 @@ export async function runGeneration(
   request: Pick<GenerateRequest, 'messages' | 'maxTokens' | 'temperature'>,
   contextWindow: number,
   hooks: RunHooks,
+  grammar?: GrammarGuide,
 ): Promise<RunOutput> {
   const messages = request.messages.map((m) => ({ role: m.role, content: m.content }))
   const inputs = tokenizer.apply_chat_template(messages, { add_generation_prompt: true, return_dict: true }) as unknown as { input_ids: Tensor; attention_mask: Tensor }
@@ -57,15 +63,24 @@ export async function runGeneration(
   const streamer = new DeltaStreamer(tokenizer as unknown as ConstructorParameters<typeof DeltaStreamer>[0], hooks.emit)
   const sample = request.temperature > 0
   const startedAt = performance.now()
-  await model.generate({
-    ...inputs,
-    max_new_tokens: maxNew,
-    do_sample: sample,
-    ...(sample ? { temperature: request.temperature } : {}),
-    eos_token_id: [...eos],
-    stopping_criteria: [stopper],
-    streamer,
-  } as unknown as GenerateArgs)
+  // The grammar's async half runs before each forward pass, the one await per step that precedes the logits processor.
+  const forward = model.forward
+  if (grammar) model.forward = async (inputs: unknown) => (await grammar.prefetch(streamer.ids), forward.call(model, inputs))
+  try {
+    await model.generate({
+      ...inputs,
+      max_new_tokens: maxNew,
+      do_sample: sample,
+      ...(sample ? { temperature: request.temperature } : {}),
+      eos_token_id: [...eos],
+      stopping_criteria: [stopper],
+      streamer,
+      ...(grammar ? { logits_processor: [grammarLogitsProcessor(lib, grammar)] } : {}),
+    } as unknown as GenerateArgs)
+  } finally {
+    model.forward = forward
+  }
+  if (grammar?.failure) throw grammar.failure
 
   const ids = streamer.ids
   const last = ids.at(-1)

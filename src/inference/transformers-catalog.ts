@@ -59,8 +59,8 @@ export function toTransformersModelInfo(r: TransformersRecord): ModelInfo {
     requiredFeatures: [],
     quantization: TRANSFORMERS_DTYPE,
     contextWindow: r.contextWindow,
-    // transformers.js has no constrained decoding: roles validate and retry instead.
-    supportsJsonSchema: false,
+    // Grammar-constrained decoding in the worker (workers/json-grammar.ts, on xgrammar), on every transformers.js model.
+    supportsJsonSchema: true,
     ...(r.testFixture ? { testFixture: true } : {}),
   }
 }

@@ -26,12 +26,24 @@ export interface Plan {
   readonly steps: readonly PlanStep[]
 }
 
+/**
+ * String bounds in the schema (the parser below stays lenient: 60/400) are
+ * what grammar-constrained engines enforce, and they trade reply length for
+ * compile time: xgrammar compiles every character position of a bounded
+ * string against the whole vocabulary, about linearly in maxLength. On a
+ * 150k-entry vocabulary these bounds compile in seconds where 60/400 took
+ * most of a minute, and eight steps fit a 700-token planner budget even for
+ * a model that always writes strings to the limit (bench/grammar.ts, README).
+ */
+const TITLE_MAX = 24
+const INSTRUCTIONS_MAX = 48
+
 export function planSchema(): object {
   const step = (i: number): object => ({
     type: 'object',
     properties: {
-      title: { type: 'string', minLength: 3, maxLength: 60 },
-      instructions: { type: 'string', minLength: 10, maxLength: 400 },
+      title: { type: 'string', minLength: 3, maxLength: TITLE_MAX },
+      instructions: { type: 'string', minLength: 10, maxLength: INSTRUCTIONS_MAX },
       dependsOn: i === 0 ? { type: 'array', maxItems: 0, items: { type: 'integer' } } : { type: 'array', maxItems: Math.min(i, MAX_DEPS_PER_STEP), items: { type: 'integer', enum: Array.from({ length: i }, (_, j) => j + 1) } },
     },
     required: ['title', 'instructions', 'dependsOn'],

@@ -7,10 +7,13 @@ export interface Verdict {
   readonly reason: string
 }
 
+/** The schema's bound on the reason (the parser accepts up to 300): one sentence, and cheap to compile as a grammar (see plan.ts). */
+const REASON_MAX = 60
+
 export function verdictSchema(): object {
   return {
     type: 'object',
-    properties: { verdict: { type: 'string', enum: ['pass', 'fail'] }, reason: { type: 'string', minLength: 3, maxLength: 300 } },
+    properties: { verdict: { type: 'string', enum: ['pass', 'fail'] }, reason: { type: 'string', minLength: 3, maxLength: REASON_MAX } },
     required: ['verdict', 'reason'],
     additionalProperties: false,
   }

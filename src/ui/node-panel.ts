@@ -8,15 +8,16 @@
  */
 import type { ControllerSnapshot, EngineController } from '../inference/engine-controller'
 import { checkSchema } from '../inference/schema-check'
+import { verdictSchema } from '../roles/verdict'
 import type { CapabilityProbe } from '../inference/types'
 import { h, replaceChildren } from './dom'
 
-/** The try box's JSON mode uses a verifier-style verdict: small, and checkable at a glance. */
-const TRY_SCHEMA = {
-  type: 'object',
-  properties: { verdict: { type: 'string', enum: ['pass', 'fail'] }, reason: { type: 'string', minLength: 1, maxLength: 200 } },
-  required: ['verdict', 'reason'],
-} as const
+/**
+ * The try box's JSON mode asks for the verifier's own verdict schema: small,
+ * checkable at a glance, and exactly what grammar-constrained engines compile
+ * for the verifier role, so trying it also warms that grammar.
+ */
+const TRY_SCHEMA = verdictSchema()
 
 const BUSY_STATES = new Set(['downloading', 'loading', 'generating', 'no-webgpu'])
 

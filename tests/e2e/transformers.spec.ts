@@ -8,7 +8,9 @@
  *      plain-TS reference forward pass (src/inference/tiny-reference.ts);
  *  (b) abort mid-generation stops within a few tokens and the engine stays usable;
  *  (c) without WebGPU the default engine falls back to transformers.js on wasm;
- *  (d) a mirror without the model's files fails the load with MODEL_NOT_FOUND.
+ *  (d) a mirror without the model's files fails the load with MODEL_NOT_FOUND;
+ *  (e) "Reply as JSON" is grammar-constrained in the worker on wasm and on
+ *      webgpu: the fixture's nonsense comes back as JSON matching the verdict schema.
  * Token ids and logits are read through the worker's diagnostics
  * (`self.__mindosInference`, workers/inference.worker.ts) with Playwright's
  * worker.evaluate: the page itself has no such hook.
@@ -18,7 +20,9 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { AutoModelForCausalLM, AutoTokenizer, env, type PreTrainedTokenizer } from '@huggingface/transformers'
 import { FIXTURE_DIR, ensureTinyFixture } from '../../signaling-server/tiny-fixture'
+import { checkSchema } from '../../src/inference/schema-check'
 import { readOnnxInitializers, referenceLogits, type TinyModelConfig } from '../../src/inference/tiny-reference'
+import { verdictSchema } from '../../src/roles/verdict'
 import { closeAll, launchPeer, startServer, uniqueRoom, type Peer } from './harness'
 
 /** The node panel's system prompt (src/ui/node-panel.ts): the engine sees exactly this conversation. */
@@ -149,6 +153,33 @@ test('the fixture runs in the worker on webgpu and on wasm: streamed greedy toke
     expect(runs.wasm, 'greedy token ids: browser = transformers.js on onnxruntime-node').toEqual(nodeGreedy)
   } finally {
     await server.close()
+  }
+})
+
+test('"Reply as JSON" is constrained by the grammar in the worker, on wasm and on webgpu: the reply matches the verdict schema', async () => {
+  test.setTimeout(420_000)
+  const server = await startServer()
+  const peer = await launchPeer({ webgpu: true })
+  const { page } = peer
+  try {
+    for (const device of ['wasm', 'webgpu'] as const) {
+      await openFixture(peer, server.url, device)
+      await page.getByTestId('try-json').check()
+      for (const [i, greedy] of [true, false].entries()) {
+        await page.getByTestId('try-greedy').setChecked(greedy)
+        await page.getByTestId('try-prompt').fill(`${CANDIDATES[i]}: is that right?`)
+        await page.getByTestId('try-run').click()
+        const meta = page.getByTestId('try-meta')
+        await expect(meta).toHaveAttribute('data-result', 'done', { timeout: 150_000 })
+        const text = (await page.getByTestId('try-output').textContent()) ?? ''
+        test.info().annotations.push({ type: `${device} ${greedy ? 'greedy' : 'sampled'} JSON reply`, description: text })
+        await expect(meta).toContainText(/transformers · tiny-fixture · \d+ tokens · .* · stop · valid JSON for the schema/)
+        expect(checkSchema(verdictSchema(), JSON.parse(text)), `${device}: ${text}`).toEqual([])
+      }
+    }
+    expect(peer.errors).toEqual([])
+  } finally {
+    await closeAll([peer], server)
   }
 })
 

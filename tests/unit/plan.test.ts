@@ -40,8 +40,8 @@ function schemaValidPlan(rnd: Random): Plan {
   const n = int(MIN_STEPS, MAX_STEPS)
   return {
     steps: Array.from({ length: n }, (_, i) => ({
-      title: str(3, 60),
-      instructions: str(10, 400),
+      title: str(3, 24),
+      instructions: str(10, 48),
       dependsOn: [...new Set(Array.from({ length: int(0, Math.min(i, 3)) }, () => int(1, i)))],
     })),
   }

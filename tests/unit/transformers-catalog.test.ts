@@ -17,7 +17,7 @@ describe('transformers.js catalog', () => {
     const models = transformersModels('wasm', NO_GPU)
     expect(models.every(isModelInfo)).toBe(true)
     expect(models.map((m) => m.id)).toEqual(TRANSFORMERS_CATALOG.map((r) => r.id))
-    expect(models.every((m) => m.engine === 'transformers' && m.quantization === 'q4' && !m.supportsJsonSchema)).toBe(true)
+    expect(models.every((m) => m.engine === 'transformers' && m.quantization === 'q4' && m.supportsJsonSchema)).toBe(true)
     expect(models.filter((m) => m.testFixture).map((m) => m.id)).toEqual(['tiny-fixture'])
   })
 
