@@ -120,6 +120,7 @@ async function start(root: HTMLElement): Promise<void> {
     donor = next
     publishPresence()
     schedulers.forEach((s) => s.poke())
+    render() // the swarm notice depends on this tab's roles and pause
   })
   root.replaceChildren(
     header.element,
