@@ -206,7 +206,7 @@ async function start(root: HTMLElement): Promise<void> {
   void controller.start()
   render()
   // Devtools and e2e diagnostics only; nothing in the app reads it.
-  ;(window as unknown as { __mindos?: unknown }).__mindos = { mesh: () => mesh.debugSnapshot(), identity }
+  ;(window as unknown as { __mindos?: unknown }).__mindos = { mesh: () => mesh.debugSnapshot(), identity, board }
   log.info(`joined room "${params.room}" as ${identity.name} (${identity.id})`)
 }
 

@@ -20,6 +20,10 @@ import { MAX_SCALE, MIN_SCALE, fitTransform, structureKey, type ViewTransform } 
 
 const NODE_W = 210
 const NODE_H = 78
+/** Verifications hang under every step: smaller boxes keep a wide plan readable when fitted. */
+const VERIFY_W = 150
+const VERIFY_H = 58
+const sizeOf = (d: DerivedTask): { w: number; h: number } => (d.task.kind === 'verify' ? { w: VERIFY_W, h: VERIFY_H } : { w: NODE_W, h: NODE_H })
 const SVG_NS = 'http://www.w3.org/2000/svg'
 
 export interface GraphView {
@@ -102,9 +106,9 @@ export function createGraphView(onSelect: (taskId: string) => void): GraphView {
 
   const relayout = (key: string, nodes: readonly DerivedTask[], edges: readonly [string, string][]): void => {
     const g = new dagre.graphlib.Graph()
-    g.setGraph({ rankdir: 'TB', nodesep: 24, ranksep: 42, marginx: 8, marginy: 8 })
+    g.setGraph({ rankdir: 'TB', nodesep: 14, ranksep: 36, marginx: 8, marginy: 8 })
     g.setDefaultEdgeLabel(() => ({}))
-    for (const d of nodes) g.setNode(d.task.id, { width: NODE_W, height: NODE_H })
+    for (const d of nodes) g.setNode(d.task.id, { width: sizeOf(d).w, height: sizeOf(d).h })
     for (const [from, to] of edges) g.setEdge(from, to)
     dagre.layout(g)
     const size = g.graph() as { width?: number; height?: number }
@@ -113,7 +117,8 @@ export function createGraphView(onSelect: (taskId: string) => void): GraphView {
     const pos = new Map<string, { x: number; y: number }>()
     for (const d of nodes) {
       const p = g.node(d.task.id) as { x: number; y: number }
-      pos.set(d.task.id, { x: p.x - NODE_W / 2, y: p.y - NODE_H / 2 })
+      const { w, h } = sizeOf(d)
+      pos.set(d.task.id, { x: p.x - w / 2, y: p.y - h / 2 })
     }
     layout = { key, width, height, pos }
     svg = document.createElementNS(SVG_NS, 'svg')
@@ -220,7 +225,8 @@ function paint(el: HTMLButtonElement, v: NodeView, x: number, y: number): void {
   const t = d.task
   const role = t.role ?? 'task'
   el.className = `graph-node status-${d.status} kind-${t.kind}${v.selected ? ' selected' : ''}`
-  el.style.cssText = `left:${x}px;top:${y}px;width:${NODE_W}px;min-height:${NODE_H}px;${v.selected ? '' : `height:${NODE_H}px;`}`
+  const { w, h: height } = sizeOf(d)
+  el.style.cssText = `left:${x}px;top:${y}px;width:${w}px;min-height:${height}px;${v.selected ? '' : `height:${height}px;`}`
   el.dataset.status = d.status
   el.dataset.role = role
   el.dataset.kind = t.kind

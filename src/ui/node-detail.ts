@@ -23,7 +23,9 @@ export function createNodeDetail(): NodeDetailView {
       const pinned = prev === null || prev.scrollTop + prev.clientHeight >= prev.scrollHeight - 4
       const prevScroll = prev?.scrollTop ?? 0
       const t = d.task
-      const output = d.accepted?.result.text ?? (d.winner ? t.partials.get(`${d.attempt}:${d.winner}`) : undefined) ?? ''
+      // Accepted output, else the current attempt's result waiting for its verdict, else what is streaming now.
+      const pendingResult = d.winner ? t.results.get(`${d.attempt}:${d.winner}`)?.text : undefined
+      const output = d.accepted?.result.text ?? pendingResult ?? (d.winner ? t.partials.get(`${d.attempt}:${d.winner}`) : undefined) ?? ''
       const verifications = [...derived.values()].filter((v) => v.task.verifies?.taskId === t.id)
       replaceChildren(element, [
         h('h2', {}, `${t.role ?? 'task'} · ${t.title}`),
@@ -31,8 +33,8 @@ export function createNodeDetail(): NodeDetailView {
         d.failure ? h('div', { class: 'error' }, d.failure) : null,
         h('h3', {}, 'Prompt'),
         h('pre', { class: 'detail-text' }, t.prompt),
-        h('h3', {}, d.accepted ? 'Output ' : 'Output so far ', liveBadges(d, kindOf)),
-        h('pre', { class: 'detail-text', testid: 'node-output', 'data-live': String(!d.accepted && output !== '') }, output || '—'),
+        h('h3', {}, d.accepted ? 'Output ' : pendingResult !== undefined ? 'Output, awaiting verification ' : 'Output so far ', liveBadges(d, kindOf)),
+        h('pre', { class: 'detail-text', testid: 'node-output', 'data-live': String(d.status === 'running' && output !== '') }, output || '—'),
         d.accepted?.result.reason ? h('div', { class: 'muted small' }, d.accepted.result.reason) : null,
         d.accepted ? provenanceLine(d.accepted.result.provenance) : null,
         verifications.length ? h('h3', {}, 'Verdicts') : null,
