@@ -34,6 +34,7 @@ import { mountNodePanel } from './ui/node-panel'
 import { contributionKinds, outputKind, type OutputKind } from './ui/labels'
 import { explainStalls, memberFromPresence, recommendedModel, type StallAction, type SwarmMember } from './ui/stall'
 import { h } from './ui/dom'
+import { registerAppShell } from './ui/app-update'
 
 const log = createLogger('main')
 const ROOM_TOPIC_PREFIX = 'mindos-swarm/'
@@ -124,6 +125,7 @@ async function start(root: HTMLElement): Promise<void> {
   })
   root.replaceChildren(
     header.element,
+    registerAppShell(),
     h(
       'main',
       { class: 'layout' },
