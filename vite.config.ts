@@ -5,7 +5,7 @@ import { VitePWA } from 'vite-plugin-pwa'
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string }
 
 /** Paths the server owns: never answered from the app shell, never cached by the service worker. */
-const SERVER_PATHS = [/^\/models\//, /^\/signal/, /^\/healthz/, /^\/metrics/]
+const SERVER_PATHS = [/^\/models\//, /^\/signal/, /^\/healthz/, /^\/metrics/, /^\/ca\.pem$/]
 
 /**
  * One page plus the inference worker. The worker is an ES module worker so it

@@ -42,15 +42,18 @@ function lanUrls(scheme: string, host: string, port: number): string[] {
   return out
 }
 
-function tlsLines(tls: TlsMaterial & { renewed?: string }): string[] {
-  const rel = path.relative(process.cwd(), tls.certPath)
-  const where = rel && !rel.startsWith('..') ? rel : tls.certPath
-  const origin = tls.source === 'provided' ? `from ${where}` : `self-signed, ${tls.source === 'generated' ? 'generated now' : 'kept from an earlier start'} in ${where}`
+function tlsLines(tls: TlsMaterial & { renewed?: string }, origin: string): string[] {
+  const show = (file: string): string => {
+    const rel = path.relative(process.cwd(), file)
+    return rel && !rel.startsWith('..') ? rel : file
+  }
+  if (!tls.ca) return [`  certificate: ${show(tls.certPath)} (valid until ${tls.validTo})`, `  SHA-256:   ${tls.fingerprint256}`]
   return [
-    `  certificate: ${origin} (valid until ${tls.validTo})`,
-    ...(tls.renewed ? [`               ${tls.renewed}; devices that trusted the old one must trust this one again`] : []),
+    `  certificate: issued by this server's local CA, ${tls.source === 'generated' ? 'issued now' : 'kept from an earlier start'} (valid until ${tls.validTo})`,
+    ...(tls.renewed ? [`               ${tls.renewed}; devices that trust the CA need do nothing`] : []),
     `  SHA-256:   ${tls.fingerprint256}`,
-    ...(tls.source === 'provided' ? [] : ['             compare it with what the phone shows before trusting the certificate (README: "HTTPS for devices on the LAN")']),
+    `  local CA:  ${show(tls.ca.path)}, SHA-256 ${tls.ca.fingerprint256}`,
+    `  trust it:  install ${new URL('/ca.pem', origin).href} on each device, compare its SHA-256 with the line above (README: "HTTPS for devices on the LAN")`,
   ]
 }
 
@@ -98,7 +101,9 @@ async function main(): Promise<void> {
     host: cli.host,
     staticDir: path.join(REPO_ROOT, 'dist'),
     ...(cli.modelsDir !== undefined ? { modelsDir: path.resolve(cli.modelsDir) } : {}),
-    ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
+    // The chain includes the local CA so a device that trusts it can build the path by itself.
+    ...(tls ? { tls: { cert: tls.ca ? `${tls.cert.trim()}\n${tls.ca.cert}` : tls.cert, key: tls.key } } : {}),
+    ...(tls?.ca ? { caCert: tls.ca.cert } : {}),
   })
   const lan = lanUrls(tls ? 'https' : 'http', cli.host, server.port)
   // The banner is the CLI's output, not a log line: it goes to stdout as is.
@@ -112,7 +117,7 @@ async function main(): Promise<void> {
       `  signaling: ${server.signalingUrl}`,
       ...(cli.modelsDir !== undefined ? [`  models:    ${server.url}/models/`] : []),
       `  fixture:   ${server.url}/models/tiny-fixture/  (test model: ?engine=transformers&device=wasm&model=tiny-fixture)`,
-      ...(tls ? tlsLines(tls) : []),
+      ...(tls ? tlsLines(tls, lan[0] ?? `${server.url}/`) : []),
       '',
     ].join('\n'),
   )

@@ -38,6 +38,7 @@ const VERSION: string = (() => {
 })()
 
 export const SIGNALING_PATH = '/signal'
+export const CA_PATH = '/ca.pem'
 
 export interface SwarmServerOptions {
   /** 0 (the default) picks an ephemeral port; read it back from `SwarmServer.port`. */
@@ -59,6 +60,8 @@ export interface SwarmServerOptions {
   readonly clock?: Pick<Clock, 'now'>
   /** PEM certificate and key: serve HTTPS and wss:// on the same port instead of HTTP (tls.ts). */
   readonly tls?: { readonly cert: string; readonly key: string }
+  /** The local CA certificate (PEM) behind a self-made `tls`: served at /ca.pem so a phone can install it. */
+  readonly caCert?: string
 }
 
 export interface SwarmServer {
@@ -139,6 +142,11 @@ export async function startSwarmServer(opts: SwarmServerOptions = {}): Promise<S
       const { connections, rooms, uptimeSeconds } = health()
       res.writeHead(200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE, 'Cache-Control': 'no-store' })
       return void res.end(req.method === 'HEAD' ? undefined : renderPrometheus(metrics, { connections, rooms, uptimeSeconds }))
+    }
+    if (pathname === CA_PATH && readOnly && opts.caCert) {
+      // This media type makes Android and iOS offer to install it as a trusted certificate.
+      res.writeHead(200, { 'Content-Type': 'application/x-x509-ca-cert', 'Content-Disposition': 'attachment; filename="mindos-swarm-ca.pem"', 'Cache-Control': 'no-cache' })
+      return void res.end(req.method === 'HEAD' ? undefined : opts.caCert)
     }
     await serveStatic(req, res)
   }

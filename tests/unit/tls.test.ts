@@ -44,26 +44,33 @@ describe('parseCliArgs: TLS flags', () => {
   })
 })
 
-describe('self-signed certificate', () => {
-  it('is generated once with every name, kept across starts, owner-only key', async () => {
+describe('self-made certificate (local CA + server certificate)', () => {
+  it('is generated once with every name, signed by a kept local CA, kept across starts, owner-only keys', async () => {
     const dir = tmp()
     const first = await loadOrCreateSelfSigned({ dataDir: dir, names: NAMES })
     expect(first.source).toBe('generated')
     expect(first.fingerprint256).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/)
     expect(first.names).toEqual(expect.arrayContaining(['localhost', '127.0.0.1', 'swarm.test']))
-    expect(statSync(path.join(dir, 'tls', 'key.pem')).mode & 0o077).toBe(0)
+    const ca = new X509Certificate(first.ca!.cert)
+    const leaf = new X509Certificate(first.cert)
+    expect(ca.ca).toBe(true)
+    expect(leaf.ca).toBe(false)
+    expect(leaf.checkIssued(ca) && leaf.verify(ca.publicKey)).toBe(true)
+    for (const key of ['key.pem', 'ca-key.pem']) expect(statSync(path.join(dir, 'tls', key)).mode & 0o077).toBe(0)
     const again = await loadOrCreateSelfSigned({ dataDir: dir, names: NAMES })
     expect(again.source).toBe('kept')
     expect(again.fingerprint256).toBe(first.fingerprint256)
+    expect(again.ca!.fingerprint256).toBe(first.ca!.fingerprint256)
   })
 
-  it('is replaced, and says why, when it misses a new address or expires soon', async () => {
+  it('is re-issued by the same CA, and says why, when it misses a new address or expires soon', async () => {
     const dir = tmp()
     const first = await loadOrCreateSelfSigned({ dataDir: dir, names: NAMES })
     const moved = await loadOrCreateSelfSigned({ dataDir: dir, names: [...NAMES, '192.168.7.9'] })
     expect(moved.source).toBe('generated')
     expect(moved.renewed).toContain('does not name 192.168.7.9')
     expect(moved.fingerprint256).not.toBe(first.fingerprint256)
+    expect(moved.ca!.fingerprint256, 'devices that trust the CA keep trusting').toBe(first.ca!.fingerprint256)
     const x509 = new X509Certificate(readFileSync(path.join(dir, 'tls', 'cert.pem')))
     expect(renewReason(x509, NAMES, Date.now())).toBeNull()
     expect(renewReason(x509, NAMES, Date.parse(x509.validTo) - 10 * DAY)).toContain('expires')
@@ -76,6 +83,12 @@ describe('self-signed certificate', () => {
     const next = await loadOrCreateSelfSigned({ dataDir: dir, names: NAMES })
     expect(next.source).toBe('generated')
     expect(next.renewed).toContain('unusable')
+    // A server certificate from another CA (e.g. the CA files were replaced) is re-issued too.
+    const other = tmp()
+    const foreign = await loadOrCreateSelfSigned({ dataDir: other, names: NAMES })
+    writeFileSync(path.join(dir, 'tls', 'cert.pem'), foreign.cert)
+    writeFileSync(path.join(dir, 'tls', 'key.pem'), foreign.key)
+    expect((await loadOrCreateSelfSigned({ dataDir: dir, names: NAMES })).renewed).toContain('not issued by the kept CA')
   })
 
   it('localNames covers loopback and the bind address, never the wildcard', () => {
@@ -107,9 +120,10 @@ describe('provided certificate', () => {
 })
 
 describe('server over TLS', () => {
-  it('serves HTTPS and wss:// signaling on one port, trusted with the kept certificate', async () => {
-    const tls = await loadOrCreateSelfSigned({ dataDir: tmp(), names: NAMES })
-    const server = await startSwarmServer({ port: 0, tls: { cert: tls.cert, key: tls.key }, tinyFixtureDir: false })
+  it('serves HTTPS and wss:// signaling on one port, trusted by a client that trusts the local CA, and serves the CA', async () => {
+    const made = await loadOrCreateSelfSigned({ dataDir: tmp(), names: NAMES })
+    const tls = { cert: made.ca!.cert } // what a client trusts: the CA only
+    const server = await startSwarmServer({ port: 0, tls: { cert: `${made.cert.trim()}\n${made.ca!.cert}`, key: made.key }, caCert: made.ca!.cert, tinyFixtureDir: false })
     try {
       expect(server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/)
       expect(server.signalingUrl).toMatch(/^wss:\/\/127\.0\.0\.1:\d+\/signal$/)
@@ -121,6 +135,14 @@ describe('server over TLS', () => {
         }).on('error', reject)
       })
       expect(JSON.parse(body)).toMatchObject({ status: 'ok' })
+      const served = await new Promise<{ type: string | undefined; body: string }>((resolve, reject) => {
+        https.get(`${server.url}/ca.pem`, { ca: tls.cert }, (res) => {
+          let text = ''
+          res.on('data', (c: Buffer) => (text += c.toString()))
+          res.on('end', () => resolve({ type: res.headers['content-type'], body: text }))
+        }).on('error', reject)
+      })
+      expect(served).toEqual({ type: 'application/x-x509-ca-cert', body: made.ca!.cert })
       const ws = new WebSocket(server.signalingUrl, { ca: tls.cert })
       const pong = await new Promise<unknown>((resolve, reject) => {
         ws.on('open', () => ws.send(JSON.stringify({ type: 'ping' })))
