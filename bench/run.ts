@@ -9,6 +9,7 @@
  *    directly on the page's main thread. Ratios are measured side by side in
  *    one run, the two paths interleaved, medians after warm-ups (PLAN).
  * 2. The swarm benchmarks from bench/swarm.ts, when that file exists.
+ * 3. Graph frame time while many nodes stream (bench/graph.ts).
  */
 import { existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'
@@ -176,6 +177,7 @@ async function main(): Promise<void> {
   } else {
     process.stdout.write('(bench/swarm.ts not present: swarm benchmarks skipped)\n')
   }
+  process.stdout.write(`\n${await (await import('./graph')).benchGraph()}\n`)
 }
 
 main().catch((err: unknown) => {

@@ -50,6 +50,9 @@ interface Layout {
 interface Drawn {
   readonly el: HTMLButtonElement
   sig: string
+  /** The streamed-text line, updated alone while only the stream changes (the common case). */
+  partial: HTMLElement | null
+  partialText: string
 }
 
 export function createGraphView(onSelect: (taskId: string) => void): GraphView {
@@ -171,13 +174,17 @@ export function createGraphView(onSelect: (taskId: string) => void): GraphView {
         if (!box) {
           const el = h('button', { type: 'button', testid: 'graph-node', 'data-task-id': id })
           el.addEventListener('click', () => onSelect(id))
-          box = { el, sig: '' }
+          box = { el, sig: '', partial: null, partialText: '' }
           drawn.set(id, box)
         }
         const sig = `${p.x},${p.y}|${view.sig}`
         if (sig !== box.sig) {
           box.sig = sig
-          paint(box.el, view, p.x, p.y)
+          box.partial = paint(box.el, view, p.x, p.y)
+          box.partialText = view.partial
+        } else if (view.partial !== box.partialText && box.partial) {
+          box.partial.textContent = view.partial
+          box.partialText = view.partial
         }
       }
       if (structural) {
@@ -216,11 +223,13 @@ function nodeView(d: DerivedTask, nameOf: (node: string) => string, selected: bo
   const full = d.status === 'running' && d.winner ? (d.task.partials.get(`${d.attempt}:${d.winner}`) ?? '') : ''
   // The selected box is taller and shows more of the stream (node-detail shows all of it).
   const partial = full.slice(selected ? -240 : -80)
-  const sig = [d.status, d.attempt, assignee ?? '', who, d.task.title, d.failure ?? '', partial, selected].join('\u0001')
+  // Whether there is streamed text changes the box; the text itself is patched alone.
+  const sig = [d.status, d.attempt, assignee ?? '', who, d.task.title, d.failure ?? '', partial !== '', selected].join('\u0001')
   return { d, assignee, who, partial, selected, sig }
 }
 
-function paint(el: HTMLButtonElement, v: NodeView, x: number, y: number): void {
+/** Repaints one box; returns its streamed-text element, if it shows one. */
+function paint(el: HTMLButtonElement, v: NodeView, x: number, y: number): HTMLElement | null {
   const { d } = v
   const t = d.task
   const role = t.role ?? 'task'
@@ -235,10 +244,12 @@ function paint(el: HTMLButtonElement, v: NodeView, x: number, y: number): void {
   el.dataset.selected = String(v.selected)
   el.title = `${t.title}\n${d.status}${d.failure ? `: ${d.failure}` : ''}`
   const retries = d.attempt > 1 ? `attempt ${d.attempt}` : ''
+  const partial = v.partial ? h('div', { class: `node-partial small${v.selected ? ' live' : ''}`, testid: 'graph-node-partial' }, v.partial) : null
   replaceChildren(el, [
     h('div', { class: 'node-head' }, h('span', { class: 'node-role' }, role), h('span', { class: 'node-status' }, d.status), retries ? h('span', { class: 'node-retry' }, retries) : null),
     h('div', { class: 'node-title' }, t.title),
     h('div', { class: 'node-who small' }, v.who),
-    v.partial ? h('div', { class: `node-partial small${v.selected ? ' live' : ''}`, testid: 'graph-node-partial' }, v.partial) : null,
+    partial,
   ])
+  return partial
 }
