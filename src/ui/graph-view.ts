@@ -107,16 +107,26 @@ export function createGraphView(onSelect: (taskId: string) => void): GraphView {
   // The panel changes size with the window and the phone's orientation: keep the fit honest.
   if (typeof ResizeObserver !== 'undefined') new ResizeObserver(() => follow && fitNow()).observe(canvas)
 
-  const relayout = (key: string, nodes: readonly DerivedTask[], edges: readonly [string, string][]): void => {
+  const layoutFor = (rankdir: 'TB' | 'LR', nodes: readonly DerivedTask[], edges: readonly [string, string][]) => {
     const g = new dagre.graphlib.Graph()
-    g.setGraph({ rankdir: 'TB', nodesep: 14, ranksep: 36, marginx: 8, marginy: 8 })
+    g.setGraph({ rankdir, nodesep: 14, ranksep: rankdir === 'TB' ? 36 : 48, marginx: 8, marginy: 8 })
     g.setDefaultEdgeLabel(() => ({}))
     for (const d of nodes) g.setNode(d.task.id, { width: sizeOf(d).w, height: sizeOf(d).h })
     for (const [from, to] of edges) g.setEdge(from, to)
     dagre.layout(g)
     const size = g.graph() as { width?: number; height?: number }
-    const width = Math.max(size.width ?? 0, NODE_W)
-    const height = Math.max(size.height ?? 0, NODE_H)
+    return { g, width: Math.max(size.width ?? 0, NODE_W), height: Math.max(size.height ?? 0, NODE_H) }
+  }
+
+  const relayout = (key: string, nodes: readonly DerivedTask[], edges: readonly [string, string][]): void => {
+    // Top-down reads best; a wide plan in a landscape panel fits larger left-to-right. Take whichever
+    // fits the panel at the larger scale (only when nodes or edges change, so it never flips while streaming).
+    const viewport = { width: canvas.clientWidth, height: canvas.clientHeight }
+    const tb = layoutFor('TB', nodes, edges)
+    const scaleOf = (l: { width: number; height: number }) => fitTransform(l, viewport).k
+    const lr = nodes.length > 8 ? layoutFor('LR', nodes, edges) : null
+    const { g, width, height } = lr && scaleOf(lr) > scaleOf(tb) * 1.15 ? lr : tb
+    canvas.dataset.rankdir = lr && g === lr.g ? 'LR' : 'TB'
     const pos = new Map<string, { x: number; y: number }>()
     for (const d of nodes) {
       const p = g.node(d.task.id) as { x: number; y: number }
