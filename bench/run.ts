@@ -9,9 +9,10 @@
  *    directly on the page's main thread. Ratios are measured side by side in
  *    one run, the two paths interleaved, medians after warm-ups (PLAN).
  * 2. The swarm benchmarks from bench/swarm.ts, when that file exists.
- * 3. Constrained JSON decoding (bench/grammar.ts).
- * 4. Signed-record costs and the transport gate's pre-scan (bench/trust.ts).
- * 5. The swarm API through donor tabs (bench/api.ts), when that file exists.
+ * 3. Graph frame time while many nodes stream (bench/graph.ts).
+ * 4. Constrained JSON decoding (bench/grammar.ts).
+ * 5. Signed-record costs and the transport gate's pre-scan (bench/trust.ts).
+ * 6. The swarm API through donor tabs (bench/api.ts), when that file exists.
  */
 import { existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'
@@ -180,6 +181,7 @@ async function main(): Promise<void> {
   } else {
     process.stdout.write('(bench/swarm.ts not present: swarm benchmarks skipped)\n')
   }
+  process.stdout.write(`\n${await (await import('./graph')).benchGraph()}\n`)
   const { benchGrammar } = await import('./grammar')
   process.stdout.write(`\n${await benchGrammar()}\n`)
   process.stdout.write(`\n${await benchTrust()}\n`)

@@ -14,7 +14,7 @@ const log = createLogger('signal')
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
 /** What a build reads; a change to any of them makes `dist/` stale. */
-export const BUILD_INPUTS = ['src', 'workers', 'index.html', 'vite.config.ts'] as const
+export const BUILD_INPUTS = ['src', 'workers', 'public', 'index.html', 'vite.config.ts'] as const
 
 /** Newest modification time (ms) of a file or, recursively, a directory's files; 0 if absent. */
 export async function newestMtime(target: string): Promise<number> {

@@ -12,6 +12,7 @@
  */
 import { readFileSync } from 'node:fs'
 import http from 'node:http'
+import https from 'node:https'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
@@ -37,6 +38,7 @@ const VERSION: string = (() => {
 })()
 
 export const SIGNALING_PATH = '/signal'
+export const CA_PATH = '/ca.pem'
 
 export interface SwarmServerOptions {
   /** 0 (the default) picks an ephemeral port; read it back from `SwarmServer.port`. */
@@ -56,13 +58,17 @@ export interface SwarmServerOptions {
   readonly limits?: Partial<SignalingLimits>
   /** Drives the rate-limit token buckets; tests inject a fake one. */
   readonly clock?: Pick<Clock, 'now'>
+  /** PEM certificate and key: serve HTTPS and wss:// on the same port instead of HTTP (tls.ts). */
+  readonly tls?: { readonly cert: string; readonly key: string }
+  /** The local CA certificate (PEM) behind a self-made `tls`: served at /ca.pem so a phone can install it. */
+  readonly caCert?: string
 }
 
 export interface SwarmServer {
-  /** http://host:port */
+  /** http://host:port, or https://host:port with `tls` */
   readonly url: string
   readonly port: number
-  /** ws://host:port/signal: what y-webrtc's `signaling` option should contain. */
+  /** ws://host:port/signal (wss:// with `tls`): what y-webrtc's `signaling` option should contain. */
   readonly signalingUrl: string
   /** Terminates every client and stops listening; resolves once the port is free. Idempotent. */
   close(): Promise<void>
@@ -137,16 +143,25 @@ export async function startSwarmServer(opts: SwarmServerOptions = {}): Promise<S
       res.writeHead(200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE, 'Cache-Control': 'no-store' })
       return void res.end(req.method === 'HEAD' ? undefined : renderPrometheus(metrics, { connections, rooms, uptimeSeconds }))
     }
+    if (pathname === CA_PATH && readOnly && opts.caCert) {
+      // This media type makes Android and iOS offer to install it as a trusted certificate.
+      res.writeHead(200, { 'Content-Type': 'application/x-x509-ca-cert', 'Content-Disposition': 'attachment; filename="mindos-swarm-ca.pem"', 'Cache-Control': 'no-cache' })
+      return void res.end(req.method === 'HEAD' ? undefined : opts.caCert)
+    }
     await serveStatic(req, res)
   }
 
-  const server = http.createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: unknown) => {
       log.error('request failed', { url: req.url, error: String(err) })
       if (res.headersSent) res.destroy()
       else res.writeHead(500, { 'Content-Type': 'text/plain' }).end('Internal error\n')
     })
-  })
+  }
+  const server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest) : http.createServer(onRequest)
+  // A device that does not trust the certificate yet aborts the handshake: normal, not an error.
+  if (opts.tls) server.on('tlsClientError', (err: Error) => log.debug('TLS handshake failed', { error: String(err) }))
+  // With TLS, 'connection' still gives the raw TCP socket: destroying it on close() is what frees the port.
   server.on('connection', (socket: Socket) => {
     sockets.add(socket)
     socket.once('close', () => sockets.delete(socket))
@@ -180,13 +195,14 @@ export async function startSwarmServer(opts: SwarmServerOptions = {}): Promise<S
   server.on('error', (err) => log.error('server error', { error: String(err) }))
   const port = (server.address() as AddressInfo).port
   const base = `${hostForUrl(host)}:${port}`
-  log.debug('listening', { url: `http://${base}`, limits })
+  const scheme = opts.tls ? 'https' : 'http'
+  log.debug('listening', { url: `${scheme}://${base}`, limits })
 
   let closing: Promise<void> | null = null
   return {
-    url: `http://${base}`,
+    url: `${scheme}://${base}`,
     port,
-    signalingUrl: `ws://${base}${SIGNALING_PATH}`,
+    signalingUrl: `${opts.tls ? 'wss' : 'ws'}://${base}${SIGNALING_PATH}`,
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
         hub.destroy()

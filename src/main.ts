@@ -33,7 +33,10 @@ import { createFinalAnswer } from './ui/final-answer'
 import { createDonorControls, loadDonorSettings } from './ui/donor-controls'
 import { mountNodePanel } from './ui/node-panel'
 import { installDonorBridge, isDonorPage } from './bridge'
+import { contributionKinds, outputKind, type OutputKind } from './ui/labels'
+import { explainStalls, memberFromPresence, recommendedModel, type StallAction, type SwarmMember } from './ui/stall'
 import { h } from './ui/dom'
+import { registerAppShell } from './ui/app-update'
 
 const log = createLogger('main')
 const ROOM_TOPIC_PREFIX = 'mindos-swarm/'
@@ -99,31 +102,39 @@ async function start(root: HTMLElement): Promise<void> {
   let selectedNode: string | null = null
   const header = createHeader({ room: params.room, link: joinLink(location.origin, location.pathname, location.search, params.room, params.key), keyed: params.key !== undefined, problems })
   const swarmPanel = createSwarmPanel(identity)
+  // One-click fixes offered by the swarm notice (src/ui/stall.ts).
+  const onStallAction = (a: StallAction): void => {
+    if (a.kind === 'load') void controller.load(a.modelId)
+    else if (a.kind === 'resume') donorControls.update({ ...donor, paused: false })
+    else donorControls.update({ ...donor, roles: [...new Set([...donor.roles, a.role])] })
+  }
   const graph = createGraphView((id) => {
     selectedNode = id
     render()
   })
   const detail = createNodeDetail()
-  const finalAnswer = createFinalAnswer()
+  const finalAnswer = createFinalAnswer(onStallAction)
   const boardView = createBoardView(board, privateBoard, identity, (id) => {
     selectedRoot = id
     selectedNode = null
     render()
-  })
+  }, onStallAction)
   const nodePanelHost = h('section', { class: 'panel' })
   const applyDonor = (next: typeof donor): void => {
     donor = next
     publishPresence()
     schedulers.forEach((s) => s.poke())
+    render() // the swarm notice depends on this tab's roles and pause
   }
   const donorControls = createDonorControls(store, donor, applyDonor)
   root.replaceChildren(
     header.element,
+    registerAppShell(),
     h(
       'main',
       { class: 'layout' },
       h('div', { class: 'work' }, boardView.element, finalAnswer.element, graph.element, detail.element),
-      h('aside', { class: 'side' }, swarmPanel.element, nodePanelHost, h('section', { class: 'panel' }, h('h2', {}, 'Donation'), donorControls)),
+      h('aside', { class: 'side' }, swarmPanel.element, nodePanelHost, h('section', { class: 'panel' }, h('h2', {}, 'Donation'), donorControls.element)),
     ),
   )
   mountNodePanel(nodePanelHost, controller)
@@ -164,11 +175,17 @@ async function start(root: HTMLElement): Promise<void> {
       const names = new Map<string, string>([[identity.id, `${identity.name} (this tab)`], ...peers.map((p) => [p.presence.id, p.presence.name] as [string, string])])
       const nameOf = (node: string): string => names.get(node) ?? nameFromBoard(all, node) ?? node.slice(0, 8)
       header.update(mesh.status(), peers.length)
-      swarmPanel.update({ ...presence(), v: 1, meshPeerId: '', hb: 0 }, peers, computeLedger(sharedDerived.values()))
-      boardView.render([{ board, derived: sharedDerived }, { board: privateBoard, derived: privateDerived }], selectedRoot, now)
-      finalAnswer.render(selectedRoot ? (all.get(selectedRoot) ?? null) : null)
-      graph.render(selectedRoot, all, nameOf)
-      detail.render(selectedNode ? (all.get(selectedNode) ?? null) : null, all)
+      swarmPanel.update({ ...presence(), v: 1, meshPeerId: '', hb: 0 }, peers, computeLedger(sharedDerived.values()), contributionKinds(sharedDerived.values()))
+      const snap = controller.snapshot()
+      const me: SwarmMember = { name: identity.name, self: true, paused: donor.paused, roles: donor.roles, engineState: snap.state, model: snap.loadedModel, ...(snap.lastError ? { error: `${snap.lastError.code}: ${snap.lastError.message}` } : {}) }
+      const recommended = recommendedModel(snap)
+      // The private board runs on this tab only: only this tab can unblock it.
+      const notices = new Map([...explainStalls(sharedDerived, [me, ...peers.map((p) => memberFromPresence(p.presence))], recommended), ...explainStalls(privateDerived, [me], recommended)])
+      const kinds = new Map<string, OutputKind>([[identity.id, outputKind({ simulated: snap.simulated, model: snap.loadedModel ?? '' })], ...peers.map((p) => [p.presence.id, outputKind({ simulated: p.presence.caps.simulated === true, model: p.presence.caps.model ?? '' })] as [string, OutputKind])])
+      boardView.render([{ board, derived: sharedDerived }, { board: privateBoard, derived: privateDerived }], selectedRoot, now, notices)
+      finalAnswer.render(selectedRoot ? (all.get(selectedRoot) ?? null) : null, selectedRoot ? notices.get(selectedRoot) : undefined)
+      graph.render(selectedRoot, all, nameOf, selectedNode)
+      detail.render(selectedNode ? (all.get(selectedNode) ?? null) : null, all, (node) => kinds.get(node))
     })
   }
 
@@ -216,7 +233,7 @@ async function start(root: HTMLElement): Promise<void> {
     })
   }
   // Devtools and e2e diagnostics only; nothing in the app reads it.
-  ;(window as unknown as { __mindos?: unknown }).__mindos = { mesh: () => mesh.debugSnapshot(), identity, doc }
+  ;(window as unknown as { __mindos?: unknown }).__mindos = { mesh: () => mesh.debugSnapshot(), identity, doc, board }
   log.info(`joined room "${params.room}" as ${identity.name} (${identity.id})`)
 }
 

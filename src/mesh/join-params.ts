@@ -40,11 +40,15 @@ export function parseJoinParams(loc: PageLocation): JoinParams {
   const key = rawKey === null || rawKey === '' ? undefined : rawKey
 
   const signalingUrls: string[] = []
+  const secure = loc.protocol === 'https:'
   for (const raw of query.getAll('signaling')) {
-    if (isWebSocketUrl(raw)) signalingUrls.push(raw)
-    else problems.push(`Ignored signaling server "${raw.slice(0, 120)}": it must be a ws:// or wss:// URL.`)
+    if (!isWebSocketUrl(raw)) problems.push(`Ignored signaling server "${raw.slice(0, 120)}": it must be a ws:// or wss:// URL.`)
+    // Browsers block ws:// from an https page (mixed content): say so instead of failing silently.
+    else if (secure && raw.startsWith('ws:') && !isLoopback(raw)) problems.push(`Ignored signaling server "${raw.slice(0, 120)}": this page is served over HTTPS, so it needs wss://.`)
+    else signalingUrls.push(raw)
   }
-  if (signalingUrls.length === 0) signalingUrls.push(`${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/signal`)
+  // This server's own signaling, over TLS when the page is (`npm start -- --https`).
+  if (signalingUrls.length === 0) signalingUrls.push(`${secure ? 'wss' : 'ws'}://${loc.host}/signal`)
 
   const iceServers: RTCIceServer[] = []
   for (const raw of query.getAll('ice')) {
@@ -55,6 +59,12 @@ export function parseJoinParams(loc: PageLocation): JoinParams {
   // what a local swarm needs; crossing NATs needs ?ice=stun:... (see README).
 
   return { room, key, signalingUrls, iceServers, problems }
+}
+
+/** Loopback is "potentially trustworthy": browsers let an https page reach ws://localhost. */
+function isLoopback(raw: string): boolean {
+  const host = new URL(raw).hostname
+  return host === 'localhost' || host === '[::1]' || /^127\./.test(host)
 }
 
 function isWebSocketUrl(raw: string): boolean {

@@ -1,32 +1,37 @@
 /** The selected task's final answer (or why it failed), with who and what produced it. */
 import type { DerivedTask } from '../scheduler'
 import { h, replaceChildren } from './dom'
+import { outputBadges, outputKind } from './labels'
 import { provenanceLine } from './node-detail'
+import type { StallNotice } from './stall'
+import { swarmNotice, type StallActionHandler } from './swarm-notice'
 
 export interface FinalAnswerView {
   readonly element: HTMLElement
-  render(root: DerivedTask | null): void
+  /** `notice`: why the task is stuck, if it is (stall.ts). */
+  render(root: DerivedTask | null, notice?: StallNotice): void
 }
 
-export function createFinalAnswer(): FinalAnswerView {
+export function createFinalAnswer(onNoticeAction: StallActionHandler = () => {}): FinalAnswerView {
   const element = h('section', { class: 'panel final', hidden: true })
   return {
     element,
-    render(root) {
+    render(root, notice) {
       element.hidden = root === null
       if (!root) return
       const t = root.task
       if (root.status === 'done' && root.accepted) {
+        const kind = outputKind(root.accepted.result.provenance)
         replaceChildren(element, [
-          h('h2', {}, 'Answer'),
+          h('h2', {}, 'Answer ', outputBadges(kind)),
           h('div', { class: 'muted small' }, t.prompt),
-          h('pre', { class: 'detail-text answer', testid: 'final-answer', 'data-simulated': String(root.accepted.result.provenance.simulated) }, root.accepted.result.text),
+          h('pre', { class: 'detail-text answer', testid: 'final-answer', 'data-simulated': String(kind.simulated), 'data-fixture': String(kind.fixture) }, root.accepted.result.text),
           provenanceLine(root.accepted.result.provenance),
         ])
       } else if (root.status === 'failed') {
         replaceChildren(element, [h('h2', {}, 'Failed'), h('div', { class: 'error', testid: 'final-failure' }, root.failure ?? 'unknown reason')])
       } else {
-        replaceChildren(element, [h('h2', {}, 'Working…'), h('div', { class: 'muted small' }, `${t.prompt}`)])
+        replaceChildren(element, [h('h2', {}, notice ? 'Stuck' : 'Working…'), h('div', { class: 'muted small' }, `${t.prompt}`), notice ? swarmNotice(notice, onNoticeAction) : null])
       }
     },
   }

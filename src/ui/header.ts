@@ -1,6 +1,7 @@
 /** Room name, copyable join link and connection status. */
 import type { MeshStatus } from '../mesh'
 import { h } from './dom'
+import { createJoinQr } from './join-qr'
 
 export interface HeaderView {
   readonly element: HTMLElement
@@ -31,6 +32,7 @@ export function createHeader(opts: { room: string; link: string; keyed: boolean;
       opts.keyed ? h('span', { class: 'badge', title: 'Signaling is encrypted with the room key from the link; the key never reaches the server.' }, 'private key') : null,
       linkInput,
       copyButton,
+      createJoinQr(opts.link, opts.keyed),
     ),
     statusEl,
     opts.problems.length ? h('div', { class: 'problems', testid: 'url-problems' }, ...opts.problems.map((p) => h('div', {}, p))) : null,

@@ -2,21 +2,30 @@
 import type { Provenance } from '../board'
 import type { DerivedTask } from '../scheduler'
 import { h, replaceChildren } from './dom'
+import { labelPrefix, outputBadges, outputKind, type OutputKind } from './labels'
 
 export interface NodeDetailView {
   readonly element: HTMLElement
-  render(d: DerivedTask | null, derived: ReadonlyMap<string, DerivedTask>): void
+  /** `kindOf`: what a live node's engine is (from presence), to label output still streaming. */
+  render(d: DerivedTask | null, derived: ReadonlyMap<string, DerivedTask>, kindOf?: (node: string) => OutputKind | undefined): void
 }
 
 export function createNodeDetail(): NodeDetailView {
   const element = h('section', { class: 'panel node-detail', testid: 'node-detail', hidden: true })
+  let shown: { id: string; output: HTMLElement } | null = null
   return {
     element,
-    render(d, derived) {
+    render(d, derived, kindOf) {
       element.hidden = d === null
-      if (!d) return
+      if (!d) return void (shown = null)
+      // Streamed output keeps growing: stay pinned to its end unless the reader scrolled up.
+      const prev = shown?.id === d.task.id ? shown.output : null
+      const pinned = prev === null || prev.scrollTop + prev.clientHeight >= prev.scrollHeight - 4
+      const prevScroll = prev?.scrollTop ?? 0
       const t = d.task
-      const output = d.accepted?.result.text ?? (d.winner ? t.partials.get(`${d.attempt}:${d.winner}`) : undefined) ?? ''
+      // Accepted output, else the current attempt's result waiting for its verdict, else what is streaming now.
+      const pendingResult = d.winner ? t.results.get(`${d.attempt}:${d.winner}`)?.text : undefined
+      const output = d.accepted?.result.text ?? pendingResult ?? (d.winner ? t.partials.get(`${d.attempt}:${d.winner}`) : undefined) ?? ''
       const verifications = [...derived.values()].filter((v) => v.task.verifies?.taskId === t.id)
       replaceChildren(element, [
         h('h2', {}, `${t.role ?? 'task'} · ${t.title}`),
@@ -24,8 +33,8 @@ export function createNodeDetail(): NodeDetailView {
         d.failure ? h('div', { class: 'error' }, d.failure) : null,
         h('h3', {}, 'Prompt'),
         h('pre', { class: 'detail-text' }, t.prompt),
-        h('h3', {}, d.accepted ? 'Output' : 'Output so far'),
-        h('pre', { class: 'detail-text', testid: 'node-output' }, output || '—'),
+        h('h3', {}, d.accepted ? 'Output ' : pendingResult !== undefined ? 'Output, awaiting verification ' : 'Output so far ', liveBadges(d, kindOf)),
+        h('pre', { class: 'detail-text', testid: 'node-output', 'data-live': String(d.status === 'running' && output !== '') }, output || '—'),
         d.accepted?.result.reason ? h('div', { class: 'muted small' }, d.accepted.result.reason) : null,
         d.accepted ? provenanceLine(d.accepted.result.provenance) : null,
         verifications.length ? h('h3', {}, 'Verdicts') : null,
@@ -35,15 +44,26 @@ export function createNodeDetail(): NodeDetailView {
         t.requeues.size ? h('h3', {}, 'History') : null,
         ...[...t.requeues.values()].sort((a, b) => a.attempt - b.attempt).map((r) => h('div', { class: 'small', testid: 'requeue' }, `attempt ${r.attempt} ended (${r.cause}): ${r.reason}`)),
       ])
+      const out = element.querySelector<HTMLElement>('[data-testid="node-output"]')!
+      out.scrollTop = pinned ? out.scrollHeight : prevScroll
+      shown = { id: t.id, output: out }
     },
   }
 }
 
+/** Labels for the output shown: the accepted result's provenance, or the running node's engine as its presence says. */
+function liveBadges(d: DerivedTask, kindOf?: (node: string) => OutputKind | undefined): HTMLElement | null {
+  if (d.accepted) return outputBadges(outputKind(d.accepted.result.provenance))
+  const live = d.winner ? kindOf?.(d.winner) : undefined
+  return live ? outputBadges(live) : null
+}
+
 export function provenanceLine(p: Provenance): HTMLElement {
   const secs = Math.max(0, (p.endedAt - p.startedAt) / 1000).toFixed(1)
+  const kind = outputKind(p)
   return h(
     'div',
-    { class: `provenance small${p.simulated ? ' sim-label' : ''}`, testid: 'provenance', 'data-simulated': String(p.simulated) },
-    `${p.simulated ? 'SIMULATED · ' : ''}${p.engine} · ${p.model} · by ${p.name} · ${p.completionTokens} tokens in ${secs}s · ${p.tokensPerSec.toFixed(1)} tok/s`,
+    { class: `provenance small${kind.simulated || kind.fixture ? ' sim-label' : ''}`, testid: 'provenance', 'data-simulated': String(p.simulated), 'data-fixture': String(kind.fixture) },
+    `${labelPrefix(kind)}${p.engine} · ${p.model} · by ${p.name} · ${p.completionTokens} tokens in ${secs}s · ${p.tokensPerSec.toFixed(1)} tok/s`,
   )
 }

@@ -2,10 +2,12 @@
 import type { NodeIdentity, PeerView, PresenceState } from '../mesh'
 import type { LedgerRow } from '../scheduler'
 import { h, replaceChildren } from './dom'
+import { labelPrefix, outputKind, type OutputKind } from './labels'
 
 export interface SwarmPanelView {
   readonly element: HTMLElement
-  update(self: PresenceState | null, peers: readonly PeerView[], ledger: readonly LedgerRow[]): void
+  /** `kinds`: per node, whether its counted work was SIMULATED or TEST FIXTURE output (labels.ts contributionKinds). */
+  update(self: PresenceState | null, peers: readonly PeerView[], ledger: readonly LedgerRow[], kinds?: ReadonlyMap<string, OutputKind>): void
 }
 
 export function createSwarmPanel(identity: NodeIdentity): SwarmPanelView {
@@ -24,13 +26,13 @@ export function createSwarmPanel(identity: NodeIdentity): SwarmPanelView {
   )
   return {
     element,
-    update(self, peers, ledger) {
+    update(self, peers, ledger, kinds = new Map()) {
       replaceChildren(ledgerEl, [
         h('tr', {}, h('th', {}, 'node'), h('th', {}, 'tasks'), h('th', {}, 'tokens')),
         ...(ledger.length === 0
           ? [h('tr', {}, h('td', { class: 'muted', colspan: 3 }, 'Nothing finished yet.'))]
           : ledger.map((r) =>
-              h('tr', { testid: 'ledger-row', 'data-node': r.node }, h('td', {}, r.name, r.simulated ? h('span', { class: 'sim-label' }, ' (simulated)') : null), h('td', {}, String(r.tasks)), h('td', {}, String(r.tokens))),
+              h('tr', { testid: 'ledger-row', 'data-node': r.node }, h('td', {}, r.name, ledgerLabel(r.simulated || kinds.get(r.node)?.simulated === true, kinds.get(r.node)?.fixture === true)), h('td', {}, String(r.tasks)), h('td', {}, String(r.tokens))),
             )),
       ])
       countEl.textContent = String(peers.length)
@@ -47,6 +49,12 @@ export function createSwarmPanel(identity: NodeIdentity): SwarmPanelView {
       )
     },
   }
+}
+
+/** The ledger's honest label: which of a node's counted results are not real model output. */
+function ledgerLabel(simulated: boolean, fixture: boolean): HTMLElement | null {
+  const words = [simulated ? 'SIMULATED' : null, fixture ? 'TEST FIXTURE' : null].filter(Boolean)
+  return words.length ? h('span', { class: 'sim-label', testid: 'ledger-label' }, ` (${words.join(', ')})`) : null
 }
 
 function peerCard(peer: PeerView): HTMLElement {
@@ -70,6 +78,7 @@ function peerCard(peer: PeerView): HTMLElement {
 function capabilityLine(p: PresenceState): HTMLElement {
   const c = p.caps
   const gpu = c.webgpu ? `WebGPU: ${[c.vendor, c.architecture].filter(Boolean).join(' / ') || 'adapter'}` : 'no WebGPU'
-  const engine = c.engine ? `${c.simulated ? 'SIMULATED ' : ''}${c.engine}${c.model ? ` · ${c.model}` : ''}${c.tokensPerSec ? ` · ${c.tokensPerSec.toFixed(1)} tok/s` : ''}` : null
-  return h('div', { class: 'caps small', 'data-webgpu': String(c.webgpu) }, gpu, engine ? h('div', { class: c.simulated ? 'sim-label' : '' }, engine) : null)
+  const kind = outputKind({ simulated: c.simulated === true, model: c.model ?? '' })
+  const engine = c.engine ? `${labelPrefix(kind)}${c.engine}${c.model ? ` · ${c.model}` : ''}${c.tokensPerSec ? ` · ${c.tokensPerSec.toFixed(1)} tok/s` : ''}` : null
+  return h('div', { class: 'caps small', 'data-webgpu': String(c.webgpu) }, gpu, engine ? h('div', { class: kind.simulated || kind.fixture ? 'sim-label' : '' }, engine) : null)
 }

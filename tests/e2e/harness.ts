@@ -34,10 +34,11 @@ export interface Peer {
   readonly logs: string[]
 }
 
-export async function launchPeer(opts: { webgpu?: boolean } = {}): Promise<Peer> {
+/** `args`: extra Chromium flags (e.g. --host-resolver-rules for a LAN-like host name). */
+export async function launchPeer(opts: { webgpu?: boolean; args?: readonly string[] } = {}): Promise<Peer> {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [...BASE_FLAGS, ...(opts.webgpu ? WEBGPU_FLAGS : [])],
+    args: [...BASE_FLAGS, ...(opts.webgpu ? WEBGPU_FLAGS : []), ...(opts.args ?? [])],
   })
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 } })
   const page = await context.newPage()

@@ -12,6 +12,14 @@ describe('parseJoinParams', () => {
     expect(p.iceServers).toEqual([])
     expect(p.problems).toEqual([])
   })
+  it('on https pages refuses ws:// signaling to other hosts (mixed content), allows loopback, and says so', () => {
+    const p = parseJoinParams(loc('?signaling=ws://lan-box:8787/signal&signaling=ws://127.0.0.1:9/s&signaling=ws://localhost:9/s&signaling=wss://ok/s', '', 'https:'))
+    expect(p.signalingUrls).toEqual(['ws://127.0.0.1:9/s', 'ws://localhost:9/s', 'wss://ok/s'])
+    expect(p.problems).toEqual([expect.stringContaining('needs wss://')])
+    const only = parseJoinParams(loc('?signaling=ws://lan-box:8787/signal', '', 'https:'))
+    expect(only.signalingUrls).toEqual(['wss://127.0.0.1:8787/signal'])
+  })
+
   it('uses wss on https pages', () => {
     expect(parseJoinParams(loc('', '', 'https:')).signalingUrls).toEqual(['wss://127.0.0.1:8787/signal'])
   })
