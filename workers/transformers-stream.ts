@@ -3,7 +3,7 @@
  * behave like our other engines: a streamer that turns token ids into text
  * deltas and timestamps them (for tok/s), and a yield between decoding steps
  * so an abort message can reach the worker at all. Both run once per token,
- * so both are kept O(1)-ish per token.
+ * so the streamer does O(1) decoding work per token.
  */
 
 /** What the streamer needs of a transformers.js tokenizer. */
@@ -95,9 +95,6 @@ export function measureSpeeds(promptTokens: number, startedAt: number, s: Pick<D
   return { decode, prefill: (promptTokens * 1000) / prefillMs }
 }
 
-/** How long the decode loop may run between two event-loop turns (abort latency vs. per-token cost). */
-export const YIELD_INTERVAL_MS = 2
-
 /**
  * Resolves on a fresh task of the worker's event loop. transformers.js's
  * generate loop only awaits promises, and ONNX Runtime's WASM backend runs
@@ -105,31 +102,20 @@ export const YIELD_INTERVAL_MS = 2
  * posted by the page would wait in the queue until generation ended.
  * A MessageChannel round trip is used instead of setTimeout(0), which
  * browsers clamp to 4 ms once nested (a lot per token for a small model).
- *
- * A task boundary per token is not free either (a post, a task, and
- * whatever else the loop runs then): when the last one was less than
- * `minIntervalMs` ago, `yield()` resolves at once. An abort then waits at
- * most that long, i.e. a token or two of a fast model, and still every token
- * of a slow one (each slow step is longer than the interval).
+ * One turn per token, deliberately: skipping turns (tried: at most one per
+ * 2 ms) saved about a MessageChannel round trip per skipped token but let an
+ * abort run on for a token or two more, which the abort e2e test caught.
  */
-export function createYielder(opts: { minIntervalMs?: number; now?: () => number } = {}): { yield(): Promise<void>; close(): void } {
-  const minIntervalMs = opts.minIntervalMs ?? YIELD_INTERVAL_MS
-  const now = opts.now ?? (() => performance.now())
+export function createYielder(): { yield(): Promise<void>; close(): void } {
   const channel = new MessageChannel()
   const waiting: (() => void)[] = []
-  let last = Number.NEGATIVE_INFINITY
-  channel.port1.onmessage = () => {
-    last = now()
-    waiting.shift()?.()
-  }
+  channel.port1.onmessage = () => waiting.shift()?.()
   return {
-    yield: () => {
-      if (now() - last < minIntervalMs) return Promise.resolve()
-      return new Promise<void>((resolve) => {
+    yield: () =>
+      new Promise<void>((resolve) => {
         waiting.push(resolve)
         channel.port2.postMessage(null)
-      })
-    },
+      }),
     close: () => {
       channel.port1.close()
       for (const w of waiting.splice(0)) w()

@@ -97,26 +97,6 @@ describe('token streaming', () => {
     expect(done).toBe(true)
     y.close()
   })
-
-  it('skips the task boundary when the last one was under the interval ago, and takes it again after', async () => {
-    let now = 0
-    const y = createYielder({ minIntervalMs: 2, now: () => now })
-    await y.yield() // a real task boundary (measured at `now` = 0)
-    now = 1
-    let done = false
-    const quick = y.yield().then(() => (done = true))
-    await Promise.resolve()
-    await Promise.resolve()
-    expect(done).toBe(true) // 1 ms after the last turn: no new task
-    await quick
-    now = 3
-    done = false
-    const slow = y.yield().then(() => (done = true))
-    for (let i = 0; i < 100; i++) await Promise.resolve()
-    expect(done).toBe(false)
-    await slow
-    y.close()
-  })
 })
 
 describe('transformers.js errors', () => {
