@@ -5,9 +5,10 @@
  *    SwiftShader: decode tok/s and wall time on webgpu and on wasm, for the
  *    same prompt and the same greedy tokens; and, in the same page, the cost
  *    of our path (node panel → EngineController → InferenceClient → comlink →
- *    inference worker → engine) against calling the bundled transformers.js
- *    directly on the page's main thread. Ratios are measured side by side in
- *    one run, the two paths interleaved, medians after warm-ups (PLAN).
+ *    inference worker → engine → batched text → the try box) against calling
+ *    the bundled transformers.js directly on the page's main thread for the
+ *    same visible work (see loadDirect). Ratios are measured side by side in
+ *    one run, the paths interleaved, medians after warm-ups (PLAN).
  * 2. The swarm benchmarks from bench/swarm.ts, when that file exists.
  * 3. Graph frame time while many nodes stream (bench/graph.ts).
  * 4. Constrained JSON decoding (bench/grammar.ts).
@@ -27,11 +28,13 @@ import { benchTrust } from './trust'
 /**
  * Runs per backend after the warm-ups. WASM timings on a small machine swing
  * 3× between runs while the JIT settles (observed 140–720 tok/s for the same
- * run), hence several warm-ups, many runs, medians, and the spread printed.
+ * run), and more when other processes share the cores, hence several
+ * warm-ups, many runs, the paths interleaved in a rotating order, medians,
+ * and ratios taken per round (neighbours in time) before the median.
  * WebGPU on SwiftShader needs seconds per run: fewer.
  */
-const PLAN = { wasm: { warmUps: 5, runs: 9 }, webgpu: { warmUps: 1, runs: 3 } } as const
-/** The node panel's conversation (src/ui/node-panel.ts, greedy), so both paths decode exactly the same tokens. */
+const PLAN = { wasm: { warmUps: 6, runs: 15 }, webgpu: { warmUps: 1, runs: 3 } } as const
+/** The node panel's conversation (src/ui/node-panel.ts, greedy), so every path decodes exactly the same tokens. */
 const SYSTEM = 'You are a helpful, concise assistant.'
 const PROMPT = 'What is the swarm?'
 const MAX_TOKENS = 256
@@ -46,7 +49,20 @@ interface Summary extends Sample {
   readonly tpsRange: readonly [number, number]
 }
 
+type PathName = 'bare' | 'direct' | 'worker'
+interface DeviceResult {
+  readonly paths: Record<PathName, Summary>
+  /** Median over rounds of (worker wall / direct wall) and of (worker / bare), with the quartiles. */
+  readonly ratio: { readonly direct: Quartiles; readonly bare: Quartiles }
+}
+type Quartiles = readonly [number, number, number]
+
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN
+const quartiles = (xs: number[]): Quartiles => {
+  const s = [...xs].sort((a, b) => a - b)
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN
+  return [at(0.25), at(0.5), at(0.75)]
+}
 
 function asset(prefix: string, ext: string): string {
   const name = readdirSync(path.join(distDir, 'assets')).find((f) => f.startsWith(prefix) && f.endsWith(ext))
@@ -54,7 +70,7 @@ function asset(prefix: string, ext: string): string {
   return `/assets/${name}`
 }
 
-/** Our path: the try box, timed from the click to the last streamed token reaching the page. */
+/** Our path: the try box, timed from the click to the whole reply shown and the run marked done. */
 async function viaWorker(peer: Peer): Promise<Sample> {
   return peer.page.evaluate(async () => {
     const out = document.querySelector<HTMLElement>('[data-testid="try-output"]')!
@@ -76,7 +92,19 @@ async function viaWorker(peer: Peer): Promise<Sample> {
   })
 }
 
-/** The same model loaded by the bundled transformers.js on the page's main thread, with the engine's own settings. */
+/**
+ * The same model loaded by the bundled transformers.js on the page's main
+ * thread, with the engine's settings (q4, greedy, the engine's stop ids:
+ * workers/transformers-engine.ts adds ChatML's <|im_end|>). Two direct calls:
+ * - `direct`: the same work our path does for the user, done the way a page
+ *   calling transformers.js itself would: build the chat prompt, generate,
+ *   stream the text into the page with the library's TextStreamer, timed
+ *   from the call to the last text on the page;
+ * - `bare`: `model.generate()` alone on pre-built inputs, no text at all: a
+ *   floor, not a like-for-like comparison (this was the only direct
+ *   measurement before, which charged our path for tokenizing and showing
+ *   text that the direct call never did).
+ */
 async function loadDirect(peer: Peer, device: string, libUrl: string, wasmUrl: string): Promise<void> {
   await peer.page.evaluate(
     async ({ device, libUrl, wasmUrl, SYSTEM, PROMPT, MAX_TOKENS }) => {
@@ -88,25 +116,45 @@ async function loadDirect(peer: Peer, device: string, libUrl: string, wasmUrl: s
       Object.assign(lib.env, { allowLocalModels: false, allowRemoteModels: true, remoteHost: new URL('/models/', location.href).href, remotePathTemplate: '{model}/', useBrowserCache: false })
       const tokenizer = await lib.AutoTokenizer.from_pretrained('tiny-fixture')
       const model = await lib.AutoModelForCausalLM.from_pretrained('tiny-fixture', { dtype: 'q4', device })
-      const run = async () => {
-        const inputs = tokenizer.apply_chat_template([{ role: 'system', content: SYSTEM }, { role: 'user', content: PROMPT }], { add_generation_prompt: true, return_dict: true })
+      const fromConfig = model.generation_config?.eos_token_id
+      const eos = new Set<number>(Array.isArray(fromConfig) ? fromConfig : typeof fromConfig === 'number' ? [fromConfig] : [])
+      const imEnd = tokenizer.get_vocab().get('<|im_end|>')
+      if (typeof imEnd === 'number') eos.add(imEnd)
+      if (typeof tokenizer.eos_token_id === 'number') eos.add(tokenizer.eos_token_id)
+      const conversation = [{ role: 'system', content: SYSTEM }, { role: 'user', content: PROMPT }]
+      const settings = { max_new_tokens: MAX_TOKENS, do_sample: false, eos_token_id: [...eos] }
+      const sink = document.body.appendChild(document.createElement('pre'))
+      sink.hidden = true
+      const speed = (times: number[]) => (times.length >= 2 ? ((times.length - 1) * 1000) / (times.at(-1)! - times[0]!) : NaN)
+      const direct = async () => {
+        const t0 = performance.now()
+        const times: number[] = []
+        const text = document.createTextNode('')
+        sink.replaceChildren(text)
+        const inputs = tokenizer.apply_chat_template(conversation, { add_generation_prompt: true, return_dict: true })
+        const streamer = new lib.TextStreamer(tokenizer, { skip_prompt: true, skip_special_tokens: true, callback_function: (t: string) => t && text.appendData(t), token_callback_function: () => times.push(performance.now()) })
+        await model.generate({ ...inputs, ...settings, streamer })
+        return { tokens: times.length, decodeTps: speed(times), wallMs: performance.now() - t0 }
+      }
+      const bareInputs = tokenizer.apply_chat_template(conversation, { add_generation_prompt: true, return_dict: true })
+      const bare = async () => {
         const times: number[] = []
         const t0 = performance.now()
-        await model.generate({ ...inputs, max_new_tokens: MAX_TOKENS, do_sample: false, streamer: { put: () => times.push(performance.now()), end: () => {} } })
+        await model.generate({ ...bareInputs, ...settings, streamer: { put: () => times.push(performance.now()), end: () => {} } })
         const wallMs = performance.now() - t0
-        const tokens = times.length - 1 // the first put() is the prompt
-        const decodeTps = tokens >= 2 ? ((tokens - 1) * 1000) / (times.at(-1)! - times[1]!) : NaN
-        return { tokens, decodeTps, wallMs }
+        times.shift() // the first put() is the prompt
+        return { tokens: times.length, decodeTps: speed(times), wallMs }
       }
-      ;(window as unknown as { __benchDirect: typeof run }).__benchDirect = run
+      ;(window as unknown as { __bench: unknown }).__bench = { direct, bare }
     },
     { device, libUrl, wasmUrl, SYSTEM, PROMPT, MAX_TOKENS },
   )
 }
 
-const direct = (peer: Peer): Promise<Sample> => peer.page.evaluate(() => (window as unknown as { __benchDirect: () => Promise<Sample> }).__benchDirect())
+const directCall = (peer: Peer, which: 'direct' | 'bare'): Promise<Sample> =>
+  peer.page.evaluate((w) => (window as unknown as { __bench: Record<string, () => Promise<Sample>> }).__bench[w]!(), which)
 
-async function benchDevice(url: string, device: 'wasm' | 'webgpu', libUrl: string, wasmUrl: string): Promise<{ worker: Summary; direct: Summary }> {
+async function benchDevice(url: string, device: 'wasm' | 'webgpu', libUrl: string, wasmUrl: string): Promise<DeviceResult> {
   const peer = await launchPeer({ webgpu: true })
   try {
     await peer.page.goto(`${url}/?engine=transformers&device=${device}&model=tiny-fixture&autoload=1#room=bench-${Date.now().toString(36)}`)
@@ -116,46 +164,54 @@ async function benchDevice(url: string, device: 'wasm' | 'webgpu', libUrl: strin
     await peer.page.getByTestId('try-greedy').check()
     await peer.page.getByTestId('try-prompt').fill(PROMPT)
     await loadDirect(peer, device, libUrl, wasmUrl)
+    const run: Record<PathName, () => Promise<Sample>> = { worker: () => viaWorker(peer), direct: () => directCall(peer, 'direct'), bare: () => directCall(peer, 'bare') }
+    const order: PathName[] = ['worker', 'direct', 'bare']
     const { warmUps, runs } = PLAN[device]
-    for (let i = 0; i < warmUps; i++) {
-      await viaWorker(peer) // WebGPU compiles its shaders on first use; WASM code gets optimised by the JIT
-      await direct(peer)
-    }
-    const w: Sample[] = []
-    const d: Sample[] = []
+    // WebGPU compiles its shaders on first use; WASM code gets optimised by the JIT.
+    for (let i = 0; i < warmUps; i++) for (const p of order) await run[p]()
+    const samples: Record<PathName, Sample[]> = { worker: [], direct: [], bare: [] }
     for (let i = 0; i < runs; i++) {
-      w.push(await viaWorker(peer))
-      d.push(await direct(peer))
+      const round: Partial<Record<PathName, Sample>> = {}
+      for (let k = 0; k < order.length; k++) {
+        const p = order[(i + k) % order.length]! // rotate who goes first, so no path always runs right after another
+        round[p] = await run[p]()
+        samples[p].push(round[p]!)
+      }
     }
     const pick = (xs: Sample[]): Summary => {
       const tps = xs.map((x) => x.decodeTps)
       return { tokens: median(xs.map((x) => x.tokens)), decodeTps: median(tps), wallMs: median(xs.map((x) => x.wallMs)), tpsRange: [Math.min(...tps), Math.max(...tps)] }
     }
-    return { worker: pick(w), direct: pick(d) }
+    const per = (other: PathName) => quartiles(samples.worker.map((w, i) => w.wallMs / samples[other][i]!.wallMs))
+    return { paths: { bare: pick(samples.bare), direct: pick(samples.direct), worker: pick(samples.worker) }, ratio: { direct: per('direct'), bare: per('bare') } }
   } finally {
     await closeAll([peer])
   }
 }
 
-function table(results: Record<'wasm' | 'webgpu', { worker: Summary; direct: Summary }>): string {
+function table(results: Record<'wasm' | 'webgpu', DeviceResult>): string {
   const row = (device: string, pathName: string, s: Summary) =>
-    `  ${device.padEnd(7)} ${pathName.padEnd(34)} ${String(s.tokens).padStart(6)} ${s.decodeTps.toFixed(1).padStart(12)} ${`${s.tpsRange[0].toFixed(0)}–${s.tpsRange[1].toFixed(0)}`.padStart(11)} ${s.wallMs.toFixed(0).padStart(9)}`
-  const x = (a: number, b: number) => `${(a / b).toFixed(2)}×`
+    `  ${device.padEnd(7)} ${pathName.padEnd(40)} ${String(s.tokens).padStart(6)} ${s.decodeTps.toFixed(1).padStart(12)} ${`${s.tpsRange[0].toFixed(0)}–${s.tpsRange[1].toFixed(0)}`.padStart(11)} ${s.wallMs.toFixed(1).padStart(9)}`
+  const x = (a: number) => `${a.toFixed(2)}×`
+  const q = ([lo, mid, hi]: Quartiles) => `${x(mid).padStart(6)} (${lo.toFixed(2)}–${hi.toFixed(2)})`
   const { wasm, webgpu } = results
+  const tokens = new Set([wasm, webgpu].flatMap((r) => Object.values(r.paths).map((s) => s.tokens)))
   return [
-    `transformers.js, tiny-fixture (q4), headless Chromium + SwiftShader; greedy, same prompt and tokens; medians`,
-    `(wasm: ${PLAN.wasm.runs} runs after ${PLAN.wasm.warmUps} warm-ups; webgpu: ${PLAN.webgpu.runs} after ${PLAN.webgpu.warmUps}; paths interleaved)`,
-    '  backend path                               tokens  decode tok/s   tok/s range   wall ms',
-    row('wasm', 'direct (page main thread)', wasm.direct),
-    row('wasm', 'worker + InferenceClient (try box)', wasm.worker),
-    row('webgpu', 'direct (page main thread)', webgpu.direct),
-    row('webgpu', 'worker + InferenceClient (try box)', webgpu.worker),
+    `transformers.js, tiny-fixture (q4), headless Chromium + SwiftShader; greedy, same prompt, stop ids and max tokens; medians`,
+    `(wasm: ${PLAN.wasm.runs} rounds after ${PLAN.wasm.warmUps} warm-ups; webgpu: ${PLAN.webgpu.runs} after ${PLAN.webgpu.warmUps}; paths interleaved, order rotated)`,
+    '  backend path                                     tokens  decode tok/s   tok/s range   wall ms',
+    row('wasm', 'bare model.generate (no prompt, no text)', wasm.paths.bare),
+    row('wasm', 'direct (page main thread, text shown)', wasm.paths.direct),
+    row('wasm', 'worker + InferenceClient (try box)', wasm.paths.worker),
+    row('webgpu', 'bare model.generate (no prompt, no text)', webgpu.paths.bare),
+    row('webgpu', 'direct (page main thread, text shown)', webgpu.paths.direct),
+    row('webgpu', 'worker + InferenceClient (try box)', webgpu.paths.worker),
     '',
-    'Ratios (side by side, this run):',
-    `  webgpu vs wasm, decode tok/s through our worker:      ${x(webgpu.worker.decodeTps, wasm.worker.decodeTps)}`,
-    `  our path vs direct, wall time          wasm ${x(wasm.worker.wallMs, wasm.direct.wallMs).padStart(7)}   webgpu ${x(webgpu.worker.wallMs, webgpu.direct.wallMs).padStart(7)}`,
-    `  our path vs direct, decode tok/s       wasm ${x(wasm.worker.decodeTps, wasm.direct.decodeTps).padStart(7)}   webgpu ${x(webgpu.worker.decodeTps, webgpu.direct.decodeTps).padStart(7)}`,
-    ...(wasm.worker.tokens !== wasm.direct.tokens || webgpu.worker.tokens !== webgpu.direct.tokens ? ['  (!) token counts differ between paths: compare tok/s, not wall time'] : []),
+    'Worker overhead, wall time, median of per-round ratios (quartiles):',
+    `  worker + InferenceClient vs direct    wasm ${q(wasm.ratio.direct)}   webgpu ${q(webgpu.ratio.direct)}`,
+    `  worker + InferenceClient vs bare      wasm ${q(wasm.ratio.bare)}   webgpu ${q(webgpu.ratio.bare)}`,
+    `  webgpu vs wasm, decode tok/s through our worker: ${x(webgpu.paths.worker.decodeTps / wasm.paths.worker.decodeTps)}`,
+    ...(tokens.size > 1 ? ['  (!) token counts differ between paths: compare tok/s, not wall time'] : []),
   ].join('\n')
 }
 

@@ -10,7 +10,7 @@ import { prebuiltAppConfig } from '@mlc-ai/web-llm'
 import { systemClock } from '../src/clock'
 import { withMirror } from '../src/inference/catalog'
 import { probeCapabilities } from '../src/inference/probe'
-import { createInferenceService } from '../src/inference/service'
+import { createInferenceService, type EngineFactories } from '../src/inference/service'
 import { SimEngine } from '../src/inference/sim'
 import { WebLlmEngine } from './webllm-engine'
 
@@ -19,7 +19,7 @@ function absolute(url: string): string {
   return new URL(url, self.location.href).href
 }
 
-const service = createInferenceService({
+const engines: EngineFactories = {
   webllm: (opts) => {
     const appConfig = opts.modelsBaseUrl ? withMirror(prebuiltAppConfig, absolute(opts.modelsBaseUrl)) : prebuiltAppConfig
     return new WebLlmEngine(appConfig, () => probeCapabilities())
@@ -43,7 +43,10 @@ const service = createInferenceService({
       // Real capabilities even in simulation, so the panel never pretends about the hardware.
       probe: () => probeCapabilities(),
     }),
-})
+}
+
+// Streamed text goes out on the port comlink answers on, so the generate reply can never overtake it (protocol.ts).
+const service = createInferenceService(engines, { postDelta: (m) => self.postMessage(m) })
 
 Comlink.expose(service)
 // Diagnostics for devtools and e2e tests (Playwright evaluates in this worker): the same service, no new powers.

@@ -2,7 +2,8 @@
  * The pieces around transformers.js's `model.generate()` loop that make it
  * behave like our other engines: a streamer that turns token ids into text
  * deltas and timestamps them (for tok/s), and a yield between decoding steps
- * so an abort message can reach the worker at all.
+ * so an abort message can reach the worker at all. Both run once per token,
+ * so the streamer does O(1) decoding work per token.
  */
 
 /** What the streamer needs of a transformers.js tokenizer. */
@@ -13,16 +14,26 @@ export interface Decoder {
 /**
  * transformers.js calls `put()` once with the prompt ids, then once per new
  * token, and `end()` when done (see `generate()` in its generation loop).
- * Text is re-decoded from all generated ids each time, so multi-byte
- * characters split over byte-level tokens are only emitted once complete
- * (a trailing U+FFFD means "wait for the next byte").
+ *
+ * Text is decoded incrementally over a small window, the way vLLM and TGI
+ * detokenize: `ids[prefix..read)` is text already emitted, kept as context
+ * so a decoder that treats the first token of a sequence specially (leading
+ * space) or joins across tokens sees the same neighbours as a full decode;
+ * the delta is what `ids[prefix..)` adds to it. Re-decoding every id per
+ * token, as this did before, cost O(n²) over a reply. A window that ends in
+ * U+FFFD is a multi-byte character split over byte-level tokens: it waits for
+ * the next token. Windows start only where a decode ended on a whole
+ * character, so for byte-level vocabularies the deltas add up to the full
+ * decode exactly; `text()` (one full decode) stays authoritative for the
+ * result either way.
  */
 export class DeltaStreamer {
   readonly ids: number[] = []
   firstTokenAt = 0
   lastTokenAt = 0
   private sawPrompt = false
-  private emitted = ''
+  private prefix = 0
+  private read = 0
 
   constructor(
     private readonly tokenizer: Decoder,
@@ -50,18 +61,23 @@ export class DeltaStreamer {
 
   /** The full decoded text: authoritative for the result, whatever was streamed. */
   text(): string {
-    return this.tokenizer.decode(this.ids, { skip_special_tokens: true })
+    return this.decode(0, this.ids.length)
+  }
+
+  private decode(from: number, to: number): string {
+    return this.tokenizer.decode(this.ids.slice(from, to), { skip_special_tokens: true })
   }
 
   private flush(final: boolean): void {
-    const text = this.text()
-    if (!final && text.endsWith('\uFFFD')) return
-    if (text.startsWith(this.emitted)) {
-      const delta = text.slice(this.emitted.length)
-      if (delta) this.emit(delta)
-    }
-    // A decode that rewrote earlier text (rare clean-up rules) is not re-streamed: the result carries the final text.
-    this.emitted = text
+    if (this.read === this.ids.length) return
+    const before = this.prefix === this.read ? '' : this.decode(this.prefix, this.read)
+    const after = this.decode(this.prefix, this.ids.length)
+    // Nothing new yet (a special token decodes to ''), or half a character: keep the window growing.
+    if (after.length <= before.length || (!final && after.endsWith('\uFFFD'))) return
+    // A decoder that rewrote the context (rare clean-up rules) is not re-streamed: the result carries the final text.
+    this.emit(after.slice(before.length))
+    this.prefix = this.read
+    this.read = this.ids.length
   }
 }
 
@@ -86,6 +102,9 @@ export function measureSpeeds(promptTokens: number, startedAt: number, s: Pick<D
  * posted by the page would wait in the queue until generation ended.
  * A MessageChannel round trip is used instead of setTimeout(0), which
  * browsers clamp to 4 ms once nested (a lot per token for a small model).
+ * One turn per token, deliberately: skipping turns (tried: at most one per
+ * 2 ms) saved about a MessageChannel round trip per skipped token but let an
+ * abort run on for a token or two more, which the abort e2e test caught.
  */
 export function createYielder(): { yield(): Promise<void>; close(): void } {
   const channel = new MessageChannel()

@@ -188,9 +188,15 @@ export class EngineController {
 
   /** Generation for roles and the panel's test box. Throws InferenceError; keeps state and tok/s current. */
   async generate(request: GenerateRequest, onToken: (delta: string) => void): Promise<GenerateResult> {
+    // Send the request first, then tell the listeners (presence broadcast, scheduler pokes, re-renders: milliseconds
+    // of main-thread work that used to sit in front of every generation). The client posts to the worker in the
+    // microtask its `await ready` resumes in, which is queued before this function's own continuation below.
+    const pending = this.client.generate(request, onToken)
+    pending.catch(() => {}) // awaited below; this only keeps a very early rejection from counting as unhandled
+    await Promise.resolve()
     this.set({ state: 'generating' })
     try {
-      const result = await this.client.generate(request, onToken)
+      const result = await pending
       const tps = result.usage.decodeTokensPerSec > 0 ? result.usage.decodeTokensPerSec : this.s.tokensPerSec
       this.set({ state: 'ready', tokensPerSec: tps })
       return result

@@ -1,16 +1,54 @@
 /**
- * The inference worker protocol (comlink RPC between the page and
- * workers/inference.worker.ts). Error subclasses don't survive structured
- * clone, so every method answers with data: `{ ok: true, value }` or
- * `{ ok: false, code, message }`. Callbacks (progress, tokens) cross as
- * `comlink.proxy` functions. Replies are untrusted: the client checks every
- * one with the guards in reply-guards.ts.
+ * The inference worker protocol between the page and
+ * workers/inference.worker.ts. Two kinds of traffic share the worker's port:
+ * - comlink RPC (InferenceService). Error subclasses don't survive structured
+ *   clone, so every method answers with data: `{ ok: true, value }` or
+ *   `{ ok: false, code, message }`. Load progress crosses as a
+ *   `comlink.proxy` callback (a few dozen calls per load).
+ * - streamed text: plain `DeltaMessage` posts, worker → page, no reply. The
+ *   worker coalesces a run's deltas (delta-batcher.ts) and posts them on the
+ *   same port as comlink's replies *before* the generate reply, so FIFO order
+ *   on one port guarantees the page has every delta when the reply lands.
+ *   comlink ignores them (they carry no `id`).
+ * Everything from the worker is untrusted: the client checks replies with
+ * reply-guards.ts and deltas with `isDeltaMessage`, and drops what fails.
  */
 import { InferenceError, isInferenceErrorCode, type InferenceErrorCode } from '../errors'
 import type { TransformersDevice } from './engine-choice'
 import type { CacheEntry, CapabilityProbe, EngineKind, EngineStats, GenerateRequest, GenerateResult, LoadProgress, ModelInfo } from './types'
 
-export const PROTOCOL_VERSION = 1
+/** 2: streamed text moved from a per-token comlink callback to batched DeltaMessage posts. */
+export const PROTOCOL_VERSION = 2
+
+/**
+ * One batch of streamed text for run `runId`. `seq` counts a run's batches
+ * from 0, so the page can tell a gap or a replay (which FIFO delivery on one
+ * port rules out for an honest worker) from the normal stream.
+ */
+export interface DeltaMessage {
+  readonly type: 'mindos-inference-deltas'
+  readonly v: typeof PROTOCOL_VERSION
+  readonly runId: string
+  readonly seq: number
+  readonly text: string
+}
+
+export const DELTA_MESSAGE_TYPE = 'mindos-inference-deltas'
+
+export function deltaMessage(runId: string, seq: number, text: string): DeltaMessage {
+  return { type: DELTA_MESSAGE_TYPE, v: PROTOCOL_VERSION, runId, seq, text }
+}
+
+/** True for anything that claims to be a delta message (then checked by isDeltaMessage); lets the client skip comlink's own traffic cheaply. */
+export function looksLikeDeltaMessage(v: unknown): boolean {
+  return v !== null && typeof v === 'object' && (v as { type?: unknown }).type === DELTA_MESSAGE_TYPE
+}
+
+export function isDeltaMessage(v: unknown): v is DeltaMessage {
+  if (!looksLikeDeltaMessage(v)) return false
+  const m = v as Record<string, unknown>
+  return m.v === PROTOCOL_VERSION && typeof m.runId === 'string' && m.runId.length > 0 && Number.isInteger(m.seq) && (m.seq as number) >= 0 && typeof m.text === 'string' && m.text.length > 0
+}
 
 export type Reply<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly code: InferenceErrorCode; readonly message: string }
 
@@ -74,7 +112,8 @@ export interface InferenceService {
   probe(): Promise<Reply<CapabilityProbe>>
   listModels(): Promise<Reply<readonly ModelInfo[]>>
   load(modelId: string, onProgress: (p: LoadProgress) => void): Promise<Reply<ModelInfo>>
-  generate(request: WireGenerateRequest, onToken: (delta: string) => void): Promise<Reply<GenerateResult>>
+  /** Streams the reply's text as DeltaMessages for `request.runId` (see above), then answers with the result. */
+  generate(request: WireGenerateRequest): Promise<Reply<GenerateResult>>
   abort(runId: string): Promise<Reply<null>>
   unload(): Promise<Reply<null>>
   cacheStatus(): Promise<Reply<readonly CacheEntry[]>>

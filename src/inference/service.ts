@@ -4,12 +4,16 @@
  * InferenceClient and throw InferenceError) to data-only replies, and applies
  * the automatic engine choice (engine-choice.ts). workers/inference.worker.ts
  * exposes the result with comlink; node tests drive it over a MessageChannel.
+ * Streamed text leaves through `StreamOptions.postDelta` in batches
+ * (delta-batcher.ts), on the port comlink answers on (protocol.ts says why).
  */
 import { releaseProxy } from 'comlink'
+import { systemClock, type Clock } from '../clock'
 import { InferenceError } from '../errors'
 import { createLogger } from '../log'
+import { DeltaBatcher, DELTA_BATCH_MS } from './delta-batcher'
 import { autoDevice, webllmFallback, type TransformersDevice } from './engine-choice'
-import { PROTOCOL_VERSION, errorReply, ok, type EngineDiagnostics, type InferenceService, type InitOptions, type Reply } from './protocol'
+import { PROTOCOL_VERSION, deltaMessage, errorReply, ok, type DeltaMessage, type EngineDiagnostics, type InferenceService, type InitOptions, type Reply } from './protocol'
 import type { CapabilityProbe, InferenceClient } from './types'
 
 const log = createLogger('inference')
@@ -24,6 +28,18 @@ export interface EngineFactories {
   readonly transformers?: (opts: TransformersInit) => DiagnosableClient | Promise<DiagnosableClient>
   /** The capability probe used to pick a transformers.js device when the URL names none. */
   readonly probe?: () => Promise<CapabilityProbe>
+}
+
+export interface StreamOptions {
+  /**
+   * Posts one batch of streamed text to the page, on the same port comlink
+   * replies on (in the worker: `self.postMessage`). Must not throw for a
+   * cloneable message; delivery order = call order.
+   */
+  readonly postDelta: (m: DeltaMessage) => void
+  /** Batching timer; the system clock unless a test drives it. */
+  readonly clock?: Pick<Clock, 'now' | 'setTimeout'>
+  readonly batchMs?: number
 }
 
 const ENGINES: readonly string[] = ['webllm', 'sim', 'transformers']
@@ -57,9 +73,9 @@ async function wrap<T>(fn: () => Promise<T>): Promise<Reply<T>> {
 }
 
 /**
- * A callback from the page (a comlink proxy when remote). Calls are
- * fire-and-forget while streaming; `flush()` awaits the last one so the page
- * has seen every token before the final reply, which travels on a different
+ * A callback from the page (a comlink proxy when remote): load progress.
+ * Calls are fire-and-forget; `flush()` awaits the last one so the page has
+ * seen every report before the final reply, which travels on a different
  * MessagePort and could otherwise overtake them.
  */
 function remoteCallback<T>(fn: (arg: T) => unknown): { call(arg: T): void; flush(): Promise<void> } {
@@ -92,7 +108,15 @@ function remoteCallback<T>(fn: (arg: T) => unknown): { call(arg: T): void; flush
   }
 }
 
-export function createInferenceService(factories: EngineFactories): InferenceService {
+export function createInferenceService(factories: EngineFactories, stream: StreamOptions): InferenceService {
+  const clock = stream.clock ?? systemClock
+  const postDelta = (m: DeltaMessage): void => {
+    try {
+      stream.postDelta(m)
+    } catch (err) {
+      log.warn('could not post streamed text to the page', err) // the reply still carries the whole text
+    }
+  }
   let engine: DiagnosableClient | null = null
   let initOpts: InitOptions | null = null
   const need = (): DiagnosableClient => {
@@ -132,14 +156,17 @@ export function createInferenceService(factories: EngineFactories): InferenceSer
           await cb.flush()
         }
       }),
-    generate: (request, onToken) =>
+    generate: (request) =>
       wrap(async () => {
-        const cb = remoteCallback(onToken)
+        const runId = str(request?.runId, 'runId')
+        const batcher = new DeltaBatcher((text, seq) => postDelta(deltaMessage(runId, seq, text)), clock, stream.batchMs ?? DELTA_BATCH_MS)
         try {
-          str(request?.runId, 'runId')
-          return await need().generate(request, (d) => cb.call(d))
+          return await need().generate(request, (d) => {
+            if (typeof d === 'string') batcher.push(d)
+          })
         } finally {
-          await cb.flush()
+          // Synchronously, before wrap() returns the reply: FIFO on the port puts every delta ahead of it.
+          batcher.close()
         }
       }),
     abort: (runId) => wrap(async () => (await need().abort(str(runId, 'runId')), null)),

@@ -4,11 +4,13 @@
  * Turns `{ ok: false }` replies into thrown InferenceError, validates every
  * reply (the worker is untrusted), maps `request.signal` to `abort(runId)`,
  * and fails pending calls if the worker dies instead of letting them hang.
+ * Streamed text arrives as batched DeltaMessages on the same endpoint
+ * (protocol.ts), routed by runId to the run's `onToken`.
  */
 import * as Comlink from 'comlink'
 import { InferenceError } from '../errors'
 import { createLogger } from '../log'
-import { PROTOCOL_VERSION, toInitOptions, unwrapReply, type InferenceService, type InitOptions, type Reply } from './protocol'
+import { PROTOCOL_VERSION, isDeltaMessage, looksLikeDeltaMessage, toInitOptions, unwrapReply, type InferenceService, type InitOptions, type Reply } from './protocol'
 import * as guards from './reply-guards'
 import type { GenerateRequest, GenerateResult, InferenceClient, LoadProgress } from './types'
 
@@ -46,6 +48,24 @@ export function createWorkerInferenceClient(opts: InitOptions, endpoint: WorkerL
     die(new InferenceError('INTERNAL', `The inference worker stopped (${detail}). Reload the page to restart it.`))
   }
   endpoint.addEventListener('error', onWorkerError as EventListener)
+
+  /** Runs whose text is streaming: the next batch number each expects, and where its text goes. */
+  const streams = new Map<string, { next: number; readonly onToken: (delta: string) => void }>()
+  const onMessage = (ev: Event): void => {
+    const data: unknown = (ev as MessageEvent).data
+    if (!looksLikeDeltaMessage(data)) return // comlink's own traffic
+    if (!isDeltaMessage(data)) return void log.warn('dropped a malformed streamed-text message from the inference worker', data)
+    const s = streams.get(data.runId)
+    if (!s) return // the run already settled (or is not ours): its text has nowhere to go
+    if (data.seq !== s.next) return void log.warn(`dropped streamed text for run ${data.runId}: batch ${data.seq} arrived, batch ${s.next} expected`)
+    s.next++
+    try {
+      s.onToken(data.text)
+    } catch (err) {
+      log.warn('onToken threw', err)
+    }
+  }
+  endpoint.addEventListener('message', onMessage)
 
   const send = async <T>(method: string, fn: () => Promise<Reply<T>>, isValue: (v: unknown) => v is T): Promise<T> => {
     if (dead) throw dead
@@ -85,10 +105,8 @@ export function createWorkerInferenceClient(opts: InitOptions, endpoint: WorkerL
       const runId = request.runId ?? newRunId()
       const { signal } = request
       if (signal?.aborted) throw new InferenceError('ABORTED', 'Generation was cancelled before it started.')
-      const tokens = Comlink.proxy((delta: unknown) => {
-        if (typeof delta === 'string') onToken(delta)
-        else log.warn('dropped a non-string token from the inference worker')
-      })
+      if (streams.has(runId)) throw new InferenceError('BAD_REQUEST', `Run ${runId} is already generating; give each run its own runId.`)
+      streams.set(runId, { next: 0, onToken })
       const onAbort = (): void => void client.abort(runId).catch((err: unknown) => log.warn('abort failed', err))
       signal?.addEventListener('abort', onAbort, { once: true })
       try {
@@ -99,10 +117,12 @@ export function createWorkerInferenceClient(opts: InitOptions, endpoint: WorkerL
           runId,
           ...(request.jsonSchema !== undefined ? { jsonSchema: request.jsonSchema } : {}),
         }
-        const result: GenerateResult = await call('generate', () => remote.generate(wire, tokens as (d: string) => void), guards.isGenerateResult)
+        // Every delta precedes this reply on the endpoint, so onToken has seen all the streamed text when it resolves.
+        const result: GenerateResult = await call('generate', () => remote.generate(wire), guards.isGenerateResult)
         if (result.runId !== runId) throw new InferenceError('INTERNAL', `The inference worker answered run ${result.runId} for run ${runId}.`)
         return result
       } finally {
+        streams.delete(runId)
         signal?.removeEventListener('abort', onAbort)
       }
     },
@@ -114,6 +134,8 @@ export function createWorkerInferenceClient(opts: InitOptions, endpoint: WorkerL
     destroy: () => {
       die(new InferenceError('INTERNAL', 'This inference client was destroyed.'))
       endpoint.removeEventListener('error', onWorkerError as EventListener)
+      endpoint.removeEventListener('message', onMessage)
+      streams.clear()
       remote[Comlink.releaseProxy]()
       endpoint.terminate?.()
     },

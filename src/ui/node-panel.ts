@@ -3,14 +3,16 @@
  * backend, state, tok/s, last error, a SIMULATED badge, a TEST FIXTURE badge
  * for models that only prove an engine path), its capabilities,
  * model choice with download progress and cancel, the model cache, and a
- * small "try a prompt" box so a person can check the engine works.
- * Plain DOM; every string goes through textContent (see dom.ts).
+ * small "try a prompt" box so a person can check the engine works; its
+ * streamed reply reaches the DOM at most once per frame (frame-text.ts).
+ * Plain DOM; every string goes through text nodes (see dom.ts).
  */
 import type { ControllerSnapshot, EngineController } from '../inference/engine-controller'
 import { checkSchema } from '../inference/schema-check'
 import { verdictSchema } from '../roles/verdict'
 import type { CapabilityProbe } from '../inference/types'
 import { h, replaceChildren } from './dom'
+import { createFrameText } from './frame-text'
 
 /**
  * The try box's JSON mode asks for the verifier's own verdict schema: small,
@@ -172,7 +174,9 @@ export function mountNodePanel(container: HTMLElement, controller: EngineControl
     trying = new AbortController()
     abortBtn.disabled = false
     runBtn.disabled = true
-    output.textContent = ''
+    const reply = document.createTextNode('')
+    output.replaceChildren(reply)
+    const shown = createFrameText((text) => reply.appendData(text))
     output.dataset.done = 'false'
     meta.textContent = 'Generating…'
     meta.dataset.result = 'running'
@@ -189,7 +193,7 @@ export function mountNodePanel(container: HTMLElement, controller: EngineControl
           signal: trying.signal,
           ...(json ? { jsonSchema: TRY_SCHEMA } : {}),
         },
-        (delta) => void (output.textContent += delta),
+        (delta) => shown.append(delta),
       )
       let conformance = ''
       if (json) {
@@ -207,6 +211,7 @@ export function mountNodePanel(container: HTMLElement, controller: EngineControl
       meta.textContent = code === 'ABORTED' ? 'Stopped.' : `Failed: ${err instanceof Error ? err.message : String(err)}`
       meta.dataset.result = code === 'ABORTED' ? 'aborted' : 'error'
     } finally {
+      shown.finish()
       trying = null
       abortBtn.disabled = true
       output.dataset.done = 'true'

@@ -6,7 +6,7 @@
 import * as Comlink from 'comlink'
 import { afterEach, describe, expect, it } from 'vitest'
 import { InferenceError } from '../../src/errors'
-import { PROTOCOL_VERSION, unwrapReply } from '../../src/inference/protocol'
+import { PROTOCOL_VERSION, deltaMessage, unwrapReply } from '../../src/inference/protocol'
 import { isEngineStats } from '../../src/inference/reply-guards'
 import { parseInferenceParams } from '../../src/inference/url-options'
 import { createWorkerInferenceClient } from '../../src/inference/worker-client'
@@ -56,18 +56,30 @@ describe('worker client reply validation', () => {
     client.destroy()
   })
 
-  it('drops non-string tokens and rejects a result for another run', async () => {
-    const client = lyingWorker({
-      generate: async (_req: never, onToken: never) => {
-        const emit = onToken as unknown as (d: unknown) => Promise<void>
-        await emit(42)
-        await emit('ok')
-        return { ok: true, value: { runId: 'someone-else', text: 'ok', finishReason: 'stop', usage: { promptTokens: 1, completionTokens: 1, decodeTokensPerSec: 1, prefillTokensPerSec: 1 }, engine: 'sim', model: 'm', simulated: true } }
+  it('drops malformed, foreign and out-of-order streamed text, and rejects a result for another run', async () => {
+    const { port1, port2 } = new MessageChannel()
+    ports.push(port1, port2)
+    const post = (m: unknown) => port1.postMessage(m)
+    Comlink.expose(
+      {
+        init: () => ({ ok: true, value: { protocolVersion: PROTOCOL_VERSION, engine: 'sim' } }),
+        generate: (req: { runId: string }) => {
+          post({ ...deltaMessage(req.runId, 0, 'x'), text: 42 }) // not text
+          post({ ...deltaMessage(req.runId, 0, 'x'), v: 1 }) // another protocol version
+          post(deltaMessage('someone-else', 0, 'not mine'))
+          post(deltaMessage(req.runId, 0, 'o'))
+          post(deltaMessage(req.runId, 0, 'replayed'))
+          post(deltaMessage(req.runId, 1, 'k'))
+          post(deltaMessage(req.runId, 5, 'gap'))
+          return { ok: true, value: { runId: 'someone-else', text: 'ok', finishReason: 'stop', usage: { promptTokens: 1, completionTokens: 1, decodeTokensPerSec: 1, prefillTokensPerSec: 1 }, engine: 'sim', model: 'm', simulated: true } }
+        },
       },
-    })
+      port1 as unknown as Comlink.Endpoint,
+    )
+    const client = createWorkerInferenceClient({ engine: 'sim' }, port2 as unknown as Comlink.Endpoint)
     const tokens: string[] = []
     const err = await rejection(client.generate({ messages: [{ role: 'user', content: 'x' }], maxTokens: 5, temperature: 0, runId: 'mine' }, (d) => tokens.push(d)))
-    expect(tokens).toEqual(['ok'])
+    expect(tokens).toEqual(['o', 'k'])
     expect(err.code).toBe('INTERNAL')
     client.destroy()
   })

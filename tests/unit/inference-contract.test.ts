@@ -28,7 +28,7 @@ runInferenceClientContract('worker client over a MessageChannel (simulated engin
       throw new Error('not in node')
     },
     sim: (o) => new SimEngine({ clock: systemClock, loadMs: 40, tokensPerSec: o.simTps ?? 1000, ...(o.seed !== undefined ? { seed: o.seed } : {}) }),
-  })
+  }, { postDelta: (m) => port1.postMessage(m) })
   Comlink.expose(service, port1 as unknown as Comlink.Endpoint)
   const client = createWorkerInferenceClient({ engine: 'sim', seed, simTps: 1000 }, port2 as unknown as Comlink.Endpoint)
   return {

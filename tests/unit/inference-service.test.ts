@@ -48,7 +48,7 @@ function setup(probe: CapabilityProbe, webllmModels: ModelInfo[], withTransforme
         }
       : {}),
     probe: async () => probe,
-  })
+  }, { postDelta: () => {} })
   return { service, made }
 }
 

@@ -1,5 +1,9 @@
 /** The transformers.js engine's pure parts: progress mapping, token streaming, speeds, the event-loop yield, error codes. */
+import path from 'node:path'
+import { AutoTokenizer, env } from '@huggingface/transformers'
 import { describe, expect, it } from 'vitest'
+import { FIXTURE_DIR, ensureTinyFixture } from '../../signaling-server/tiny-fixture'
+import { seededRandom } from '../../src/clock'
 import { classifyTransformersError, mapTransformersError } from '../../workers/transformers-errors'
 import { LoadProgressTracker } from '../../workers/transformers-progress'
 import { DeltaStreamer, createYielder, measureSpeeds } from '../../workers/transformers-stream'
@@ -41,6 +45,41 @@ describe('token streaming', () => {
     expect(s.ids).toHaveLength(bytes.length + 1)
     expect(s.firstTokenAt).toBe(10)
   })
+
+  it('decodes a constant-size window per token, not every id again (linear, not quadratic, in the reply length)', () => {
+    let decodedIds = 0
+    const counting = { decode: (ids: number[], o: { skip_special_tokens: boolean }) => ((decodedIds += ids.length), decoder.decode(ids, o)) }
+    const deltas: string[] = []
+    const s = new DeltaStreamer(counting, (d) => deltas.push(d))
+    s.put([[1n]])
+    const text = 'the quick brown fox jumps over the lazy dog. '.repeat(40)
+    for (const b of new TextEncoder().encode(text)) s.put([[BigInt(b)]])
+    s.end()
+    expect(deltas.join('')).toBe(text)
+    expect(decodedIds).toBeLessThan(4 * text.length) // re-decoding everything would be ~n²/2 = 160 000
+  })
+
+  it('streams exactly the full decode of the real fixture tokenizer, for seeded random replies with specials and split characters', async () => {
+    await ensureTinyFixture()
+    env.allowRemoteModels = false
+    env.localModelPath = path.dirname(FIXTURE_DIR)
+    const tok = await AutoTokenizer.from_pretrained(path.basename(FIXTURE_DIR))
+    const vocab = tok.get_vocab() as Map<string, number>
+    const size = Math.max(...vocab.values()) + 1
+    for (let seed = 1; seed <= 20; seed++) {
+      const rng = seededRandom(seed)
+      // Mostly real text (so multi-byte characters get split over byte tokens), with random ids and specials mixed in.
+      const ids = [...(tok.encode('Grüße, 東京 — naïve café ✓ ', { add_special_tokens: false }) as number[])]
+      for (let i = 0; i < 150; i++) ids.splice(Math.floor(rng.next() * ids.length), 0, Math.floor(rng.next() * size))
+      const deltas: string[] = []
+      const s = new DeltaStreamer(tok as unknown as ConstructorParameters<typeof DeltaStreamer>[0], (d) => deltas.push(d))
+      s.put([[0n]])
+      for (const id of ids) s.put([[BigInt(id)]])
+      s.end()
+      expect(deltas.join(''), `seed ${seed}`).toBe(tok.decode(ids, { skip_special_tokens: true }))
+      expect(deltas.join('')).toBe(s.text())
+    }
+  }, 60_000)
 
   it('measures decode speed after the first token and prefill up to it', () => {
     expect(measureSpeeds(50, 0, { ids: [1, 2, 3, 4, 5], firstTokenAt: 100, lastTokenAt: 500 })).toEqual({ decode: 10, prefill: 500 })
