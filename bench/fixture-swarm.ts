@@ -138,7 +138,7 @@ export async function benchFixtureSwarm(): Promise<string> {
       '  tabs  root   answer (board)  (observed)  plan steps  fell back  verdict-decided  executors',
       row(two),
       row(one),
-      `  time to answer, 2 tabs vs 1 tab: ${(two.answerMs / one.answerMs).toFixed(2)}×  (plan steps ${two.planSteps} vs ${one.planSteps}: the planner samples at temperature 0.3, so the graphs may differ)`,
+      `  time to answer, 2 tabs / 1 tab: ${(two.answerMs / one.answerMs).toFixed(2)}× (speed-up ${(one.answerMs / two.answerMs).toFixed(2)}×)  (plan steps ${two.planSteps} vs ${one.planSteps}: the planner samples at temperature 0.3, so the graphs may differ)`,
     ].join('\n')
   } finally {
     await server.close()
