@@ -14,6 +14,7 @@
  * 4. Constrained JSON decoding (bench/grammar.ts).
  * 5. Signed-record costs and the transport gate's pre-scan (bench/trust.ts).
  * 6. The swarm API through donor tabs (bench/api.ts), when that file exists.
+ * 7. The fixture swarm on real wasm inference, 2 tabs vs 1 (bench/fixture-swarm.ts).
  */
 import { existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'
@@ -247,6 +248,8 @@ async function main(): Promise<void> {
     const mod = (await import(pathToFileURL(api).href)) as { benchApi?: () => Promise<string> }
     if (typeof mod.benchApi === 'function') process.stdout.write(`\n${await mod.benchApi()}\n`)
   }
+  const { benchFixtureSwarm } = await import('./fixture-swarm')
+  process.stdout.write(`\n${await benchFixtureSwarm()}\n`)
 }
 
 main().catch((err: unknown) => {
