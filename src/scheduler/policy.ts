@@ -54,6 +54,12 @@ export function rankCandidates(task: DerivedTask, candidates: readonly Candidate
 export interface ClaimChoice {
   readonly taskId: TaskId
   readonly attempt: number
+  /**
+   * Another idle node could also take this task. When none can, claims can
+   * only collide through stale presence, so the scheduler settles briefly
+   * (the fast path) instead of waiting the full window.
+   */
+  readonly contested: boolean
 }
 
 export interface ChoiceInput {
@@ -67,22 +73,58 @@ export interface ChoiceInput {
   readonly delta: number
 }
 
-/** The task this node should claim now (oldest first), and when to look again if none is due yet. */
+/**
+ * Which ready task goes first. Plans fan a task out, so they lead; a
+ * verification is short and finishes a step (unblocking its dependents and
+ * the synthesis); then research; synthesis last, so that with many tasks the
+ * long final merges run side by side at the end instead of leaving tabs idle
+ * behind one of them. Ties: older root, older task, id.
+ */
+const KIND_ORDER: Readonly<Record<string, number>> = { plan: 0, verify: 1, research: 2, synthesize: 3 }
+
+export function taskPriority(derived: ReadonlyMap<TaskId, DerivedTask>): (a: DerivedTask, b: DerivedTask) => number {
+  const rootAge = (d: DerivedTask): number => derived.get(d.task.rootId)?.task.createdAt ?? d.task.createdAt
+  return (a, b) =>
+    (KIND_ORDER[a.task.kind] ?? 9) - (KIND_ORDER[b.task.kind] ?? 9) ||
+    rootAge(a) - rootAge(b) ||
+    a.task.createdAt - b.task.createdAt ||
+    a.task.id.localeCompare(b.task.id)
+}
+
+/**
+ * The task this node should claim now, and when to look again if none is due yet.
+ *
+ * Every node computes the same assignment from the same view: ready tasks in
+ * priority order, each to its best-ranked eligible idle node not already given
+ * an earlier task. A node claims its own assignment at once; nobody waits
+ * behind a node that is about to take something else. For every other task,
+ * this node's place r among the still unassigned candidates makes it a
+ * backup that claims after r × delta, in case the assigned node doesn't
+ * (its view differs, or it is gone).
+ */
 export function chooseTask(input: ChoiceInput): { choice: ClaimChoice | null; wakeInMs: number | null } {
   let wake: number | null = null
-  const due: DerivedTask[] = []
-  for (const d of input.derived.values()) {
-    if (d.status !== 'ready' || d.superseded || !d.task.role) continue
-    const ranked = rankCandidates(d, eligibleCandidates(d, [input.self, ...input.others]))
+  const ready = [...input.derived.values()].filter((d) => d.status === 'ready' && !d.superseded && d.task.role)
+  ready.sort(taskPriority(input.derived))
+  const everyone = [input.self, ...input.others]
+  const assigned = new Set<string>()
+  let backup: { d: DerivedTask; contested: boolean } | null = null
+  for (const d of ready) {
+    const eligible = eligibleCandidates(d, everyone)
+    const ranked = rankCandidates(d, eligible).filter((c) => !assigned.has(c.id))
+    const contested = eligible.some((c) => c.id !== input.self.id)
+    const first = ranked[0]
+    if (!first) continue
+    assigned.add(first.id)
+    if (first.id === input.self.id) return { choice: { taskId: d.task.id, attempt: d.attempt, contested }, wakeInMs: null }
     const rank = ranked.findIndex((c) => c.id === input.self.id)
-    if (rank < 0) continue
+    if (rank < 0 || backup) continue
     const at = input.readySince(d.task.id, d.attempt) + rank * input.delta
-    if (at <= input.now) due.push(d)
+    if (at <= input.now) backup = { d, contested }
     else wake = Math.min(wake ?? Infinity, at - input.now)
   }
-  due.sort((a, b) => a.task.createdAt - b.task.createdAt || a.task.id.localeCompare(b.task.id))
-  const first = due[0]
-  return { choice: first ? { taskId: first.task.id, attempt: first.attempt } : null, wakeInMs: wake }
+  if (backup) return { choice: { taskId: backup.d.task.id, attempt: backup.d.attempt, contested: backup.contested }, wakeInMs: null }
+  return { choice: null, wakeInMs: wake }
 }
 
 export interface LivenessInput {
