@@ -74,21 +74,67 @@ export interface ChoiceInput {
 }
 
 /**
- * Which ready task goes first. Plans fan a task out, so they lead; a
- * verification is short and finishes a step (unblocking its dependents and
- * the synthesis); then research; synthesis last, so that with many tasks the
- * long final merges run side by side at the end instead of leaving tabs idle
- * behind one of them. Ties: older root, older task, id.
+ * Rough relative cost of each kind of run, in the tokens small models write
+ * for our prompts (the simulated engine's defaults, src/inference/sim/profile.ts).
+ * Only the ordering of tasks depends on these, never correctness.
  */
-const KIND_ORDER: Readonly<Record<string, number>> = { plan: 0, verify: 1, research: 2, synthesize: 3 }
+const COST: Readonly<Record<string, number>> = { plan: 200, research: 250, verify: 40, synthesize: 400 }
 
+/**
+ * Highest level first, the classic list-scheduling rule: a task's level is
+ * its own cost plus the longest chain of work that waits for it (a step's
+ * dependents, then the synthesis). So a plan comes first, a verification that
+ * unblocks other steps goes before research, research before the
+ * verification of a step nothing else needs, and synthesis last, which with
+ * many tasks lets the long final merges run side by side at the end. Ties:
+ * older root, older task, id.
+ */
 export function taskPriority(derived: ReadonlyMap<TaskId, DerivedTask>): (a: DerivedTask, b: DerivedTask) => number {
+  const dependents = new Map<TaskId, TaskId[]>()
+  for (const d of derived.values()) {
+    if (d.superseded) continue
+    for (const dep of d.task.deps) {
+      const list = dependents.get(dep)
+      if (list) list.push(d.task.id)
+      else dependents.set(dep, [d.task.id])
+    }
+  }
+  const memo = new Map<TaskId, number>()
+  // Longest chain of work waiting on step `id` once it is done; peers write deps, so depth is capped.
+  const after = (id: TaskId, depth: number): number => {
+    const known = memo.get(id)
+    if (known !== undefined) return known
+    if (depth > 32) return 0
+    let best = 0
+    for (const next of dependents.get(id) ?? []) {
+      const t = derived.get(next)?.task
+      if (!t) continue
+      const own = t.kind === 'research' ? COST.research! + COST.verify! : (COST[t.kind] ?? 0)
+      best = Math.max(best, own + after(next, depth + 1))
+    }
+    memo.set(id, best)
+    return best
+  }
+  const level = (d: DerivedTask): number => {
+    switch (d.task.kind) {
+      case 'plan':
+        return COST.plan! + COST.research! + COST.verify! + COST.synthesize!
+      case 'research':
+        return COST.research! + COST.verify! + after(d.task.id, 0)
+      case 'verify':
+        return COST.verify! + (d.task.verifies ? after(d.task.verifies.taskId, 0) : 0)
+      default:
+        return (COST[d.task.kind] ?? 0) + after(d.task.id, 0)
+    }
+  }
+  const levels = new Map<TaskId, number>()
+  const levelOf = (d: DerivedTask): number => {
+    let l = levels.get(d.task.id)
+    if (l === undefined) levels.set(d.task.id, (l = level(d)))
+    return l
+  }
   const rootAge = (d: DerivedTask): number => derived.get(d.task.rootId)?.task.createdAt ?? d.task.createdAt
-  return (a, b) =>
-    (KIND_ORDER[a.task.kind] ?? 9) - (KIND_ORDER[b.task.kind] ?? 9) ||
-    rootAge(a) - rootAge(b) ||
-    a.task.createdAt - b.task.createdAt ||
-    a.task.id.localeCompare(b.task.id)
+  return (a, b) => levelOf(b) - levelOf(a) || rootAge(a) - rootAge(b) || a.task.createdAt - b.task.createdAt || a.task.id.localeCompare(b.task.id)
 }
 
 /**

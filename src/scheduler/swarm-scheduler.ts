@@ -44,7 +44,7 @@ export interface SchedulerConfig {
 
 export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = {
   delta: 400,
-  settleMs: 700,
+  settleMs: 500,
   fastSettleMs: 150,
   beatMs: 1_000,
   leaseTimeoutMs: 8_000,
@@ -188,8 +188,11 @@ export class SwarmScheduler {
         now,
         delta: this.cfg.delta,
       })
-      if (choice && this.deps.slot.take(`${choice.taskId}:${choice.attempt}`)) {
+      if (choice && this.deps.slot.isFree()) {
+        // Claim first, then go busy: peers get the claim before the busy presence it causes, so
+        // nobody mistakes us for a busy node and claims the same task in our place.
         board.addClaim(choice.taskId, { node: self.id, name: self.name, attempt: choice.attempt })
+        this.deps.slot.take(`${choice.taskId}:${choice.attempt}`)
         const settle = choice.contested ? this.cfg.settleMs : this.cfg.fastSettleMs
         this.pending = { taskId: choice.taskId, attempt: choice.attempt, settleAt: now + settle }
         next = Math.min(next, settle)

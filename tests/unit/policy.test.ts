@@ -126,21 +126,27 @@ describe('chooseTask', () => {
     expect(chooseTask(input([older], slow, [fast], 1000, since))).toEqual({ choice: null, wakeInMs: 400 })
   })
 
-  it('orders plans, then verifications, then research, then synthesis, whatever their age', () => {
+  it('orders by level: plan, a verification others wait for, research, a leaf verification, synthesis', () => {
+    const needed = derived({ id: tid('task-res0'), createdAt: 0 }, { status: 'verifying' })
     const kinds = [
-      derived({ id: tid('task-syn1'), kind: 'synthesize', role: 'synthesizer', createdAt: 1 }),
+      needed,
+      derived({ id: tid('task-syn1'), kind: 'synthesize', role: 'synthesizer', createdAt: 1, deps: [tid('task-res0'), tid('task-res1'), tid('task-res2')] }),
       derived({ id: tid('task-res1'), createdAt: 2 }),
-      derived({ id: tid('task-ver1'), kind: 'verify', role: 'verifier', createdAt: 3, verifies: { taskId: tid('task-r001'), attempt: 1, resultKey: `1:${B}`, producer: B } }),
+      derived({ id: tid('task-ver1'), kind: 'verify', role: 'verifier', createdAt: 3, verifies: { taskId: tid('task-res1'), attempt: 1, resultKey: `1:${B}`, producer: B } }),
       derived({ id: tid('task-pln1'), kind: 'plan', role: 'planner', createdAt: 4 }),
+      derived({ id: tid('task-res2'), createdAt: 5, deps: [tid('task-res0')] }, { status: 'pending' }),
+      derived({ id: tid('task-ver0'), kind: 'verify', role: 'verifier', createdAt: 6, verifies: { taskId: tid('task-res0'), attempt: 1, resultKey: `1:${B}`, producer: B } }),
     ]
     const order: string[] = []
-    let left = [...kinds]
+    let left = kinds.filter((d) => d.status === 'ready')
     while (left.length > 0) {
-      const id = chooseTask(input(left, fast, [], 1000)).choice!.taskId
+      const id = chooseTask(input(kinds, fast, [], 1000)).choice!.taskId
       order.push(id)
       left = left.filter((d) => d.task.id !== id)
+      kinds.splice(kinds.findIndex((d) => d.task.id === id), 1)
+      left = kinds.filter((d) => d.status === 'ready')
     }
-    expect(order).toEqual(['task-pln1', 'task-ver1', 'task-res1', 'task-syn1'])
+    expect(order).toEqual(['task-pln1', 'task-ver0', 'task-res1', 'task-ver1', 'task-syn1'])
   })
 
   it('gives every node the same assignment whatever order it lists its peers in', () => {

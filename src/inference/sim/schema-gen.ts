@@ -23,6 +23,8 @@ export interface GenOptions {
   readonly stringScale?: number
   /** Exact item counts for arrays under these property names (clamped to the schema), e.g. { steps: 6 }. */
   readonly arrayCounts?: Readonly<Record<string, number>>
+  /** Per property name: the chance of its enum's first value (else uniform), e.g. { verdict: 0.9 } for mostly "pass". */
+  readonly firstEnumOdds?: Readonly<Record<string, number>>
 }
 
 const MAX_DEPTH = 8
@@ -128,7 +130,11 @@ function genObject(s: JsonSchema, ctx: GenContext, depth: number): Record<string
 function gen(schema: unknown, ctx: GenContext, key: string | undefined, depth: number): unknown {
   const s = asSchema(schema) ?? {}
   if ('const' in s) return s.const
-  if (Array.isArray(s.enum) && s.enum.length > 0) return pick(ctx.random, s.enum)
+  if (Array.isArray(s.enum) && s.enum.length > 0) {
+    const odds = key !== undefined ? ctx.opts.firstEnumOdds?.[key] : undefined
+    if (odds === undefined) return pick(ctx.random, s.enum)
+    return ctx.random.next() < odds ? s.enum[0] : pick(ctx.random, s.enum.slice(1).length > 0 ? s.enum.slice(1) : s.enum)
+  }
   const branches = Array.isArray(s.anyOf) ? s.anyOf : Array.isArray(s.oneOf) ? s.oneOf : null
   // The first branch of a oneOf is the likeliest to be exclusive of the rest.
   if (branches && branches.length > 0) return gen(Array.isArray(s.oneOf) ? branches[0] : pick(ctx.random, branches), ctx, key, depth)

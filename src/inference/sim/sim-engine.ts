@@ -30,6 +30,13 @@ export const SIM_MODEL: ModelInfo = {
   supportsJsonSchema: true,
 }
 
+/**
+ * How often a simulated verdict is the first of its enum ("pass"): small
+ * models pass most answers, and a coin flip would turn every benchmark into
+ * a measure of re-runs.
+ */
+export const SIM_PASS_RATE = 0.85
+
 /** Pretend download size, so progress bars show bytes like the real engine. */
 const SIM_BYTES = 64 * 1024 * 1024
 
@@ -188,7 +195,7 @@ export class SimEngine implements InferenceClient {
     const arrayCounts = role === 'plan' && steps !== undefined && isSimPlanSteps(steps) ? { steps } : undefined
     const build = (stringScale: number): string => {
       const r = requestRandom(this.seed, request.messages, request.jsonSchema)
-      return JSON.stringify(generateFromSchema(request.jsonSchema!, r, words, { stringScale, ...(arrayCounts ? { arrayCounts } : {}) }))
+      return JSON.stringify(generateFromSchema(request.jsonSchema!, r, words, { stringScale, firstEnumOdds: { verdict: SIM_PASS_RATE }, ...(arrayCounts ? { arrayCounts } : {}) }))
     }
     // Secant steps on length(scale): strings grow with the scale, the JSON around them does not.
     let prev = { scale: 1, len: tokenize(build(1)).length }
