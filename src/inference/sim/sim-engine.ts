@@ -201,7 +201,7 @@ export class SimEngine implements InferenceClient {
     let prev = { scale: 1, len: tokenize(build(1)).length }
     let best = { text: build(1), len: prev.len }
     let scale = Math.max(0.01, Math.min(100, target / Math.max(1, prev.len)))
-    for (let i = 0; i < 6 && Math.abs(best.len - target) > Math.max(2, target * 0.04); i++) {
+    for (let i = 0; i < 10 && Math.abs(best.len - target) > Math.max(2, target * 0.04); i++) {
       const text = build(scale)
       const len = tokenize(text).length
       if (len <= request.maxTokens && (Math.abs(len - target) < Math.abs(best.len - target) || best.len > request.maxTokens)) best = { text, len }
@@ -230,7 +230,8 @@ export class SimEngine implements InferenceClient {
       this.run = { runId, cancel: onAbort }
       signal?.addEventListener('abort', onAbort, { once: true })
       const tick = (): void => {
-        const due = Math.min(tokens.length, Math.floor((clock.now() - start) / interval))
+        // The epsilon keeps float rounding (start + k·interval read back as k − 1e-13) from stalling fast runs.
+        const due = Math.min(tokens.length, Math.floor((clock.now() - start) / interval + 1e-6))
         while (sent < due && this.run?.runId === runId) safeCall(onToken, tokens[sent++] ?? '')
         if (this.run?.runId !== runId) return // aborted from inside onToken
         if (sent >= tokens.length) return finish()
