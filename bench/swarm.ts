@@ -9,7 +9,7 @@
  *  2. throughput: six tasks submitted at once, 1 node versus 3;
  *  3. bookkeeping cost: wall time of one scheduler pass (snapshot + derive)
  *     over boards of growing size, relative to a one-task board.
- * The same task in real browsers is bench/swarm-browser.ts.
+ * Then the same workloads in real browsers (bench/swarm-browser.ts).
  */
 import { performance } from 'node:perf_hooks'
 import type { TaskId } from '../src/board/dag-schema'
@@ -145,6 +145,12 @@ export async function benchSwarm(): Promise<string> {
   const t1 = mean(await Promise.all([throughput(1, 6, 21)]))
   const t3 = mean(await Promise.all([throughput(3, 6, 21)]))
   lines.push(`  ${'1'.padStart(5)}  ${s(t1).padStart(7)}  1.00×`, `  ${'3'.padStart(5)}  ${s(t3).padStart(7)}  ${(t1 / t3).toFixed(2)}×`)
+
+  if (process.env.MINDOS_BENCH_BROWSERS !== '0') {
+    // Real Chromium processes (needs dist/, which bench/run.ts builds); MINDOS_BENCH_BROWSERS=0 skips them.
+    const { benchSwarmBrowser } = await import('./swarm-browser')
+    lines.push('', await benchSwarmBrowser())
+  }
 
   lines.push('', 'Scheduler pass cost (snapshot + derive, wall time on this machine):', '  roots  tasks   ms/pass  vs 1 root')
   let base = 0
