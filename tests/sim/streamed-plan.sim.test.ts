@@ -64,6 +64,8 @@ async function plannerMidStream(sim: SwarmSim, minSteps: number): Promise<SimNod
   return found
 }
 
+/** Virtual time costs real CPU: a whole 6-step task takes ~20 s of wall time on a busy 2-core machine. */
+const SIM_TIMEOUT_MS = 240_000
 const SEEDS = process.env.STREAM_SEED ? [Number(process.env.STREAM_SEED)] : Array.from({ length: 10 }, (_, i) => 101 + i)
 
 describe('streamed plans in the seeded swarm', () => {
@@ -86,7 +88,7 @@ describe('streamed plans in the seeded swarm', () => {
     expect(early, 'a lease on step 1 while the plan had no result').toBe(true)
     await runUntil(sim, rootDone(sim, root), 600_000)
     checkInvariants(sim, root)
-  })
+  }, SIM_TIMEOUT_MS)
 
   for (const seed of SEEDS) {
     const scenario = { seed, nodes: 3 + (seed % 3), partition: seed % 3 === 0, secondKill: seed % 4 === 1 }
@@ -127,6 +129,6 @@ describe('streamed plans in the seeded swarm', () => {
       } catch (err) {
         throw new Error(`streamed-plan invariant broken with seed ${seed} (replay: STREAM_SEED=${seed} npx vitest run tests/sim/streamed-plan.sim.test.ts): ${(err as Error).message}`)
       }
-    })
+    }, SIM_TIMEOUT_MS)
   }
 })
