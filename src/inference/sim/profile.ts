@@ -16,8 +16,8 @@
  * The role is read from the request itself, so no protocol field is needed:
  * a schema with `steps` is a plan, one with `verdict` a verdict, and free
  * text names its role in the system prompt ("You are a researcher node of
- * MindOS Swarm", src/roles/prompts.ts). Anything else (the try box) is
- * answered like research.
+ * MindOS Swarm", src/roles/prompts.ts). Anything else (the try box) gets a
+ * few sentences, or schema-valid JSON, of no particular length.
  */
 import type { ParseResult } from '../../mesh/protocol'
 import type { GenerateRequest } from '../types'
@@ -34,7 +34,8 @@ export const MIN_SIM_PLAN_STEPS = 2
 const ROLE_IN_PROMPT: Readonly<Record<string, SimRole>> = { planner: 'plan', researcher: 'research', verifier: 'verify', synthesizer: 'synthesize' }
 const ROLE_TAG = /\bYou are an? (planner|researcher|verifier|synthesizer) node of MindOS Swarm\b/
 
-export function simRoleOf(request: Pick<GenerateRequest, 'messages' | 'jsonSchema'>): SimRole {
+/** The swarm role a request is for, or null for anything else (the try box), which keeps short free replies. */
+export function simRoleOf(request: Pick<GenerateRequest, 'messages' | 'jsonSchema'>): SimRole | null {
   const props = (request.jsonSchema as { properties?: Record<string, unknown> } | undefined)?.properties
   if (props && typeof props === 'object') {
     if ('steps' in props) return 'plan'
@@ -45,7 +46,7 @@ export function simRoleOf(request: Pick<GenerateRequest, 'messages' | 'jsonSchem
     const tag = ROLE_TAG.exec(m.content)
     if (tag) return ROLE_IN_PROMPT[tag[1]!]!
   }
-  return 'research'
+  return null
 }
 
 /**

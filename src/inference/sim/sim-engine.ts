@@ -188,8 +188,14 @@ export class SimEngine implements InferenceClient {
   private replyText(request: GenerateRequest, model: string): string {
     const random = requestRandom(this.seed, request.messages, request.jsonSchema)
     const role = simRoleOf(request)
-    const target = Math.max(1, Math.min(request.maxTokens, Math.round(this.lengths[role] * (0.9 + 0.2 * random.next()))))
-    if (!request.jsonSchema) return simulatedText(request.messages, random, model, target)
+    if (role === null) {
+      return request.jsonSchema ? JSON.stringify(generateFromSchema(request.jsonSchema, random, keywords(request.messages, 12))) : simulatedText(request.messages, random, model)
+    }
+    const wanted = Math.max(1, Math.round(this.lengths[role] * (0.9 + 0.2 * random.next())))
+    // Free text runs to its length and is cut at maxTokens like a real model's (finishReason "length");
+    // JSON is sized to fit, so it stays complete and schema-valid.
+    if (!request.jsonSchema) return simulatedText(request.messages, random, model, wanted)
+    const target = Math.min(request.maxTokens, wanted)
     const words = keywords(request.messages, 12)
     const steps = this.opts.planSteps
     const arrayCounts = role === 'plan' && steps !== undefined && isSimPlanSteps(steps) ? { steps } : undefined
