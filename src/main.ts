@@ -7,7 +7,7 @@ import * as Y from 'yjs'
 import './ui/styles.css'
 import { systemClock, systemRandom } from './clock'
 import { createLogger } from './log'
-import { Board, indexedDbPersistence } from './board'
+import { Board, debugBoard, indexedDbPersistence } from './board'
 import {
   WebrtcMesh,
   acquireIdentity,
@@ -87,9 +87,11 @@ async function start(root: HTMLElement): Promise<void> {
   const busyMeter = new BusyMeter(systemClock.now)
   slot.onChange((busy) => busyMeter.set(busy))
   let donor = loadDonorSettings(store)
+  let publishedLoad = 0
   const profile = () => {
     const s = controller.summary()
-    return { roles: donor.roles, tokensPerSec: s.tokensPerSec ?? 0, load: busyMeter.load(), visible: document.visibilityState === 'visible', canWork: !donor.paused && (s.state === 'ready' || s.state === 'generating') }
+    // The load peers last saw from us, so every tab ranks this one alike (policy.ts assigns tasks by rank).
+    return { roles: donor.roles, tokensPerSec: s.tokensPerSec ?? 0, load: publishedLoad, visible: document.visibilityState === 'visible', canWork: !donor.paused && (s.state === 'ready' || s.state === 'generating') }
   }
   const self = { id: identity.id, name: identity.name }
   const schedulers = [
@@ -157,7 +159,11 @@ async function start(root: HTMLElement): Promise<void> {
     const state: NodeState = donor.paused ? 'paused' : !slot.isFree() ? 'busy' : s.state === 'ready' ? 'ready' : 'joining'
     return { id: identity.id, name: identity.name, appVersion: __APP_VERSION__, state, visible: document.visibilityState === 'visible', caps, load: busyMeter.load() }
   }
-  const publishPresence = (): void => mesh.setPresence(presence())
+  const publishPresence = (): void => {
+    const p = presence()
+    publishedLoad = p.load
+    mesh.setPresence(p)
+  }
 
   // ---- rendering (batched to one frame) ----
   let frame = 0
@@ -233,7 +239,7 @@ async function start(root: HTMLElement): Promise<void> {
     })
   }
   // Devtools and e2e diagnostics only; nothing in the app reads it.
-  ;(window as unknown as { __mindos?: unknown }).__mindos = { mesh: () => mesh.debugSnapshot(), identity, doc, board }
+  ;(window as unknown as { __mindos?: unknown }).__mindos = { mesh: () => mesh.debugSnapshot(), tasks: () => debugBoard(board), identity, doc, board }
   log.info(`joined room "${params.room}" as ${identity.name} (${identity.id})`)
 }
 

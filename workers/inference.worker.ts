@@ -40,6 +40,9 @@ const engines: EngineFactories = {
       clock: systemClock,
       ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
       ...(opts.simTps !== undefined ? { tokensPerSec: opts.simTps } : {}),
+      // Untrusted like any message: SimEngine keeps only valid lengths and a 2–8 step count.
+      ...(opts.simLengths !== undefined ? { lengths: opts.simLengths } : {}),
+      ...(opts.simPlanSteps !== undefined ? { planSteps: opts.simPlanSteps } : {}),
       // Real capabilities even in simulation, so the panel never pretends about the hardware.
       probe: () => probeCapabilities(),
     }),

@@ -106,6 +106,13 @@ export class Board {
     }, this)
   }
 
+  /** Adds nodes that don't exist yet (a streamed plan's steps), in one transaction; existing ids are left as they are (grow-only). */
+  addNodes(children: readonly TaskStatic[]): void {
+    this.doc.transact(() => {
+      for (const child of children) if (!this.nodes.has(child.id)) this.writeNode(child)
+    }, this)
+  }
+
   /** Ends attempt k without a result. Idempotent: the first record for k stays. */
   addRequeue(taskId: TaskId, requeue: Requeue): void {
     const entry = this.nodes.get(taskId)

@@ -6,6 +6,7 @@
  */
 import { systemClock, type Clock } from '../clock'
 import { SimEngine } from './sim'
+import type { SimLengths } from './sim'
 import type { CapabilityProbe, InferenceClient } from './types'
 
 export interface InProcessSimOptions {
@@ -14,6 +15,8 @@ export interface InProcessSimOptions {
   readonly tokensPerSec?: number
   readonly loadMs?: number
   readonly probe?: () => Promise<CapabilityProbe>
+  readonly lengths?: Partial<SimLengths>
+  readonly planSteps?: number
 }
 
 export function createInProcessSimClient(opts: InProcessSimOptions = {}): InferenceClient {

@@ -66,6 +66,9 @@ export interface InitOptions {
   /** Simulated engine only: decode speed and determinism seed. */
   readonly simTps?: number
   readonly seed?: number
+  /** Simulated engine only: tokens per reply of each role, and steps per plan (src/inference/sim/profile.ts). */
+  readonly simLengths?: Partial<Readonly<Record<'plan' | 'research' | 'verify' | 'synthesize', number>>>
+  readonly simPlanSteps?: number
 }
 
 /** Copies only InitOptions' own fields, so a wider params object never crosses the boundary. */
@@ -78,6 +81,8 @@ export function toInitOptions(p: InitOptions): InitOptions {
     ...(p.localModelsUrl !== undefined ? { localModelsUrl: p.localModelsUrl } : {}),
     ...(p.simTps !== undefined ? { simTps: p.simTps } : {}),
     ...(p.seed !== undefined ? { seed: p.seed } : {}),
+    ...(p.simLengths !== undefined ? { simLengths: { ...p.simLengths } } : {}),
+    ...(p.simPlanSteps !== undefined ? { simPlanSteps: p.simPlanSteps } : {}),
   }
 }
 

@@ -11,12 +11,17 @@
  *   ?autoload[=1|0]      load the remembered/default model on start
  *   ?simTps=<n>          simulated engine speed, tokens/s (default 200)
  *   ?seed=<n>            simulated engine seed (default 1)
+ *   ?simLengths=plan:200,research:250,verify:40,synthesize:400
+ *                        simulated tokens per reply of each role (any subset;
+ *                        defaults in src/inference/sim/profile.ts)
+ *   ?simPlanSteps=<2..8> steps in every simulated plan (default: seeded, 2–5)
  * A bad value never breaks the page: it is reported in `problems`, and the
  * default is used.
  */
 import { createLogger } from '../log'
 import { isTransformersDevice } from './engine-choice'
 import type { InitOptions } from './protocol'
+import { DEFAULT_SIM_LENGTHS, MAX_SIM_PLAN_STEPS, MIN_SIM_PLAN_STEPS, isSimPlanSteps, parseSimLengths } from './sim/profile'
 
 const log = createLogger('inference')
 
@@ -65,6 +70,16 @@ export function parseInferenceParams(search: string, pageHref: string): Inferenc
   }
   const simTps = num('simTps', (n) => Number.isFinite(n) && n > 0 && n <= 100_000, 'a number of tokens/s between 0 and 100000')
   const seed = num('seed', (n) => Number.isInteger(n), 'an integer')
+  const simPlanSteps = num('simPlanSteps', isSimPlanSteps, `a whole number of steps from ${MIN_SIM_PLAN_STEPS} to ${MAX_SIM_PLAN_STEPS}`)
+  const lengthsRaw = q.get('simLengths')
+  let simLengths: InitOptions['simLengths']
+  if (lengthsRaw !== null) {
+    const parsed = parseSimLengths(lengthsRaw)
+    const defaults = Object.entries(DEFAULT_SIM_LENGTHS).map(([r, n]) => `${r}:${n}`).join(',')
+    if (parsed.ok) simLengths = parsed.value
+    else problems.push(`?simLengths="${lengthsRaw}" is not valid (${parsed.reason}); using the defaults ${defaults}.`)
+  }
+  if (engine !== 'sim' && (simPlanSteps !== undefined || simLengths !== undefined)) problems.push('?simLengths= and ?simPlanSteps= apply to engine=sim only; ignored.')
   const autoloadRaw = q.get('autoload')
   const model = q.get('model')?.trim()
 
@@ -87,5 +102,7 @@ export function parseInferenceParams(search: string, pageHref: string): Inferenc
     ...(modelsBaseUrl !== undefined ? { modelsBaseUrl } : {}),
     ...(simTps !== undefined ? { simTps } : {}),
     ...(seed !== undefined ? { seed } : {}),
+    ...(engine === 'sim' && simLengths !== undefined ? { simLengths } : {}),
+    ...(engine === 'sim' && simPlanSteps !== undefined ? { simPlanSteps } : {}),
   }
 }

@@ -80,16 +80,23 @@ export function parsePlan(text: string): ParseResult<Plan> {
   if (!Array.isArray(raw.steps)) return { ok: false, reason: 'the reply has no "steps" array' }
   const steps: PlanStep[] = []
   for (const [i, s] of raw.steps.entries()) {
-    if (!isRecord(s)) return { ok: false, reason: `step ${i + 1} is not an object` }
-    const title = typeof s.title === 'string' ? s.title.trim() : ''
-    const instructions = typeof s.instructions === 'string' ? s.instructions.trim() : ''
-    if (title === '' || instructions === '') return { ok: false, reason: `step ${i + 1} needs a title and instructions` }
-    const deps = Array.isArray(s.dependsOn) ? s.dependsOn : []
-    if (!deps.every((d) => Number.isInteger(d))) return { ok: false, reason: `step ${i + 1} has non-numeric dependencies` }
-    steps.push({ title: title.slice(0, 60), instructions: instructions.slice(0, 400), dependsOn: [...new Set(deps as number[])] })
+    const step = parseStep(s, i)
+    if (!step.ok) return step
+    steps.push(step.value)
   }
   const checked = validatePlan({ steps })
   return checked.ok ? { ok: true, value: { steps } } : checked
+}
+
+/** One step object of a reply (0-based index `i`): trimmed, capped, duplicate dependencies dropped. Shared with the streamed plan (plan-stream.ts). */
+export function parseStep(s: unknown, i: number): ParseResult<PlanStep> {
+  if (!isRecord(s)) return { ok: false, reason: `step ${i + 1} is not an object` }
+  const title = typeof s.title === 'string' ? s.title.trim() : ''
+  const instructions = typeof s.instructions === 'string' ? s.instructions.trim() : ''
+  if (title === '' || instructions === '') return { ok: false, reason: `step ${i + 1} needs a title and instructions` }
+  const deps = Array.isArray(s.dependsOn) ? s.dependsOn : []
+  if (!deps.every((d) => Number.isInteger(d))) return { ok: false, reason: `step ${i + 1} has non-numeric dependencies` }
+  return { ok: true, value: { title: title.slice(0, 60), instructions: instructions.slice(0, 400), dependsOn: [...new Set(deps as number[])] } }
 }
 
 export function validatePlan(plan: Plan): ParseResult<Plan> {

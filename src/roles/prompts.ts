@@ -12,12 +12,18 @@ export interface DepResult {
   readonly status: 'done' | 'failed' | 'unverified'
 }
 
-const SYSTEM = 'You are one node of MindOS Swarm, a group of small language models in browser tabs that solve tasks together. Be concise and factual.'
+/**
+ * Names the role, which helps small models stay in it; the simulated engine
+ * also reads it to give each role its reply length (src/inference/sim/profile.ts).
+ */
+function system(role: 'planner' | 'researcher' | 'verifier' | 'synthesizer'): string {
+  return `You are a ${role} node of MindOS Swarm, a group of small language models in browser tabs that solve tasks together. Be concise and factual.`
+}
 
 export function plannerMessages(task: string, retryReason?: string): ChatMessage[] {
   const retry = retryReason ? `\nYour previous plan was rejected: ${retryReason}. Fix that.` : ''
   return [
-    { role: 'system', content: SYSTEM },
+    { role: 'system', content: system('planner') },
     {
       role: 'user',
       content:
@@ -34,14 +40,14 @@ export function researcherMessages(task: string, step: { title: string; instruct
     : ''
   const fix = feedback ? `\n\nA reviewer rejected the previous answer to this step: ${feedback}\nAddress that.` : ''
   return [
-    { role: 'system', content: SYSTEM },
+    { role: 'system', content: system('researcher') },
     { role: 'user', content: `Overall task: ${task}\n\nYour step: ${step.title}\n${step.instructions}${context}${fix}\n\nAnswer this step in a short paragraph.` },
   ]
 }
 
 export function verifierMessages(task: string, step: { title: string; instructions: string }, answer: string): ChatMessage[] {
   return [
-    { role: 'system', content: SYSTEM },
+    { role: 'system', content: system('verifier') },
     {
       role: 'user',
       content:
@@ -55,7 +61,7 @@ export function synthesizerMessages(task: string, parts: readonly DepResult[]): 
   const failed = parts.filter((p) => p.status === 'failed')
   const note = failed.length ? `\nThese steps failed and have no result: ${failed.map((p) => p.title).join('; ')}. Say plainly that those parts are missing.` : ''
   return [
-    { role: 'system', content: SYSTEM },
+    { role: 'system', content: system('synthesizer') },
     {
       role: 'user',
       content: `Write the final answer to the task from the results of its steps.${note}\n\nTask: ${task}\n\nStep results:\n${parts.map((p, i) => `${i + 1}. ${p.title}${p.status === 'unverified' ? ' (unverified)' : ''}: ${p.status === 'failed' ? '(failed)' : p.text}`).join('\n')}`,

@@ -10,6 +10,7 @@ import type { Role } from '../board/dag-schema'
 import { fallbackPlan, parsePlan, planSchema, type Plan } from './plan'
 import { parseVerdict, verdictSchema, type Verdict } from './verdict'
 import { plannerMessages, researcherMessages, synthesizerMessages, verifierMessages, type DepResult } from './prompts'
+import { PlanStream, planFromPrefix, samePlan, type StreamedStep } from './plan-stream'
 
 export class RoleOutputError extends Error {
   override readonly name = 'RoleOutputError'
@@ -42,6 +43,12 @@ export interface RunOptions {
   readonly signal: AbortSignal
   readonly onText: (textSoFar: string) => void
   readonly runId: string
+  /**
+   * Planner only: each step as soon as its object is complete and valid. Once
+   * one step went out, the plan returned is exactly the published steps
+   * (completed to MIN_STEPS by a whole-task step): they are on the board.
+   */
+  readonly onPlanStep?: (streamed: StreamedStep) => void
 }
 
 const PLAN_TRIES = 3
@@ -51,12 +58,13 @@ export async function runRole(input: RoleInput, inference: InferenceClient, opts
   let promptTokens = 0
   let completionTokens = 0
   let attempt = 0
-  const generate = async (messages: ChatMessage[], jsonSchema: object | undefined, maxTokens: number, temperature: number): Promise<GenerateResult> => {
+  const generate = async (messages: ChatMessage[], jsonSchema: object | undefined, maxTokens: number, temperature: number, onDelta?: (delta: string) => void): Promise<GenerateResult> => {
     let text = ''
     const result = await inference.generate(
       { messages, maxTokens, temperature, runId: `${opts.runId}-${attempt++}`, signal: opts.signal, ...(jsonSchema ? { jsonSchema } : {}) },
       (delta) => {
         text += delta
+        onDelta?.(delta)
         opts.onText(text)
       },
     )
@@ -71,8 +79,19 @@ export async function runRole(input: RoleInput, inference: InferenceClient, opts
       let reason: string | undefined
       let last: GenerateResult | undefined
       for (let i = 0; i < PLAN_TRIES; i++) {
-        last = await generate(plannerMessages(input.rootPrompt, reason), planSchema(), 700, 0.3)
+        const stream = new PlanStream()
+        last = await generate(plannerMessages(input.rootPrompt, reason), planSchema(), 700, 0.3, (delta) => {
+          for (const streamed of stream.push(delta)) opts.onPlanStep?.(streamed)
+        })
         const parsed = parsePlan(last.text)
+        if (stream.steps.length > 0) {
+          // Steps already went out: keep exactly that valid prefix (README, "How a task runs").
+          const plan = planFromPrefix(stream.steps, input.rootPrompt)
+          if (parsed.ok && samePlan(parsed.value, stream.steps)) return done(last, { text: last.text, plan })
+          const why = stream.stopReason ?? (last.finishReason === 'length' ? 'was cut off at the token limit' : parsed.ok ? 'went on with steps that could not be published' : parsed.reason)
+          const n = stream.steps.length
+          return done(last, { text: JSON.stringify(plan), plan, note: `The planner's reply broke off after ${n} step${n === 1 ? '' : 's'} (${why}); the swarm kept the ${n} valid step${n === 1 ? '' : 's'} it had already started${plan.steps.length > n ? ', plus one that answers the whole task' : ''}.` })
+        }
         if (parsed.ok) return done(last, { text: last.text, plan: parsed.value })
         reason = parsed.reason
       }

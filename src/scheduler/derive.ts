@@ -13,7 +13,9 @@
  *    research tasks only results whose verification passed (or whose
  *    verification itself failed for good: "unverified") count;
  *  - a node created by a result that is not its parent's accepted result is
- *    superseded (a duplicate after a partition healed) and ignored.
+ *    superseded (a duplicate after a partition healed) and ignored; a plan's
+ *    streamed steps, before the plan has a result, count only while their
+ *    attempt is live (see countsUnder).
  */
 import type { NodeId } from '../mesh/protocol'
 import type { Claim, Lease, TaskId, TaskResult, TaskSnapshot } from '../board/dag-schema'
@@ -209,7 +211,7 @@ function supersededTasks(tasks: readonly TaskSnapshot[], byId: ReadonlyMap<TaskI
       // A chain of origins longer than any real graph is forged: treat it as not counting.
       if (depth > 16) result = true
       else if (parent) {
-        result = visit(parent, depth + 1) || (task.kind !== 'verify' && parent.kind !== 'research' && orderedResults(parent)[0]?.key !== resultKey)
+        result = visit(parent, depth + 1) || (task.kind !== 'verify' && parent.kind !== 'research' && !countsUnder(parent, resultKey))
       }
     }
     memo.set(task.id, result)
@@ -218,6 +220,26 @@ function supersededTasks(tasks: readonly TaskSnapshot[], byId: ReadonlyMap<TaskI
   const out = new Set<TaskId>()
   for (const t of tasks) if (visit(t, 0)) out.add(t.id)
   return out
+}
+
+/**
+ * Whether a node created under `resultKey` of `parent` counts. Once the
+ * parent has a result, only its accepted (first) result's nodes do. Before
+ * that, a plan's streamed steps count while their attempt is live: it is the
+ * plan's current attempt and their author is its claim winner. So an attempt
+ * that ends without a result (its tab died, its engine failed) supersedes the
+ * steps it streamed, and of two planners racing after a partition only the
+ * winner's steps run.
+ */
+function countsUnder(parent: TaskSnapshot, resultKey: string): boolean {
+  const first = orderedResults(parent)[0]
+  if (first) return first.key === resultKey
+  if (parent.kind !== 'plan') return false
+  const colon = resultKey.indexOf(':')
+  const attempt = Number(resultKey.slice(0, colon))
+  const node = resultKey.slice(colon + 1)
+  if (!Number.isInteger(attempt) || attempt !== currentAttempt(parent) || attempt > parent.maxAttempts) return false
+  return pickWinner(parent.id, attempt, parent.claims.values(), parent.leases.values()) === node
 }
 
 function acceptedResult(

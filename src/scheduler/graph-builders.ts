@@ -6,7 +6,7 @@
  */
 import { DAG_SCHEMA_VERSION, type TaskId, type TaskSnapshot, type TaskStatic } from '../board/dag-schema'
 import type { NodeId } from '../mesh/protocol'
-import type { Plan } from '../roles/plan'
+import { MAX_STEPS, type Plan, type PlanStep } from '../roles/plan'
 import { originOf } from './derive'
 
 export const RESEARCH_MAX_ATTEMPTS = 3
@@ -28,21 +28,47 @@ export function compactId(id: string): TaskId {
 
 const idPart = (resultKey: string): string => resultKey.replace(':', '-')
 
-export function planChildren(plan: TaskSnapshot, resultKey: string, steps: Plan, author: Author, now: number): TaskStatic[] {
-  const prefix = `${plan.rootId}-${idPart(resultKey)}`
-  const base = { v: DAG_SCHEMA_VERSION, rootId: plan.rootId, createdAt: now, createdBy: author.id, createdByName: author.name, origin: originOf(plan.id, resultKey) } as const
-  const ids = steps.steps.map((_, i) => compactId(`${prefix}-s${i + 1}`))
-  const research: TaskStatic[] = steps.steps.map((step, i) => ({
-    ...base,
-    id: ids[i]!,
+/**
+ * Step i (0-based) of a plan attempt. The planner publishes each step while
+ * it streams, under the key its result will have (`${attempt}:${node}`), so
+ * the streamed node and the one written with the result are the same node.
+ */
+export function planStepNode(plan: TaskSnapshot, resultKey: string, index: number, step: PlanStep, author: Author, now: number): TaskStatic {
+  const id = (i: number): TaskId => compactId(`${plan.rootId}-${idPart(resultKey)}-s${i + 1}`)
+  return {
+    v: DAG_SCHEMA_VERSION,
+    rootId: plan.rootId,
+    createdAt: now,
+    createdBy: author.id,
+    createdByName: author.name,
+    origin: originOf(plan.id, resultKey),
+    id: id(index),
     kind: 'research',
     role: 'researcher',
     title: step.title,
     prompt: step.instructions,
-    deps: step.dependsOn.map((d) => ids[d - 1]!).filter(Boolean),
+    deps: step.dependsOn.filter((d) => d >= 1 && d <= MAX_STEPS).map((d) => id(d - 1)),
     maxAttempts: RESEARCH_MAX_ATTEMPTS,
-  }))
-  const synth: TaskStatic = { ...base, id: compactId(`${prefix}-synth`), kind: 'synthesize', role: 'synthesizer', title: 'Synthesize', prompt: plan.prompt, deps: ids, maxAttempts: SYNTH_MAX_ATTEMPTS }
+  }
+}
+
+export function planChildren(plan: TaskSnapshot, resultKey: string, steps: Plan, author: Author, now: number): TaskStatic[] {
+  const research = steps.steps.map((step, i) => planStepNode(plan, resultKey, i, step, author, now))
+  const synth: TaskStatic = {
+    v: DAG_SCHEMA_VERSION,
+    rootId: plan.rootId,
+    createdAt: now,
+    createdBy: author.id,
+    createdByName: author.name,
+    origin: originOf(plan.id, resultKey),
+    id: compactId(`${plan.rootId}-${idPart(resultKey)}-synth`),
+    kind: 'synthesize',
+    role: 'synthesizer',
+    title: 'Synthesize',
+    prompt: plan.prompt,
+    deps: research.map((r) => r.id),
+    maxAttempts: SYNTH_MAX_ATTEMPTS,
+  }
   return [...research, synth]
 }
 

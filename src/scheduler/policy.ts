@@ -54,6 +54,12 @@ export function rankCandidates(task: DerivedTask, candidates: readonly Candidate
 export interface ClaimChoice {
   readonly taskId: TaskId
   readonly attempt: number
+  /**
+   * Another idle node could also take this task. When none can, claims can
+   * only collide through stale presence, so the scheduler settles briefly
+   * (the fast path) instead of waiting the full window.
+   */
+  readonly contested: boolean
 }
 
 export interface ChoiceInput {
@@ -67,22 +73,104 @@ export interface ChoiceInput {
   readonly delta: number
 }
 
-/** The task this node should claim now (oldest first), and when to look again if none is due yet. */
+/**
+ * Rough relative cost of each kind of run, in the tokens small models write
+ * for our prompts (the simulated engine's defaults, src/inference/sim/profile.ts).
+ * Only the ordering of tasks depends on these, never correctness.
+ */
+const COST: Readonly<Record<string, number>> = { plan: 200, research: 250, verify: 40, synthesize: 400 }
+
+/**
+ * Highest level first, the classic list-scheduling rule: a task's level is
+ * its own cost plus the longest chain of work that waits for it (a step's
+ * dependents, then the synthesis). So a plan comes first, a verification that
+ * unblocks other steps goes before research, research before the
+ * verification of a step nothing else needs, and synthesis last, which with
+ * many tasks lets the long final merges run side by side at the end. Ties:
+ * older root, older task, id.
+ */
+export function taskPriority(derived: ReadonlyMap<TaskId, DerivedTask>): (a: DerivedTask, b: DerivedTask) => number {
+  const dependents = new Map<TaskId, TaskId[]>()
+  for (const d of derived.values()) {
+    if (d.superseded) continue
+    for (const dep of d.task.deps) {
+      const list = dependents.get(dep)
+      if (list) list.push(d.task.id)
+      else dependents.set(dep, [d.task.id])
+    }
+  }
+  const memo = new Map<TaskId, number>()
+  // Longest chain of work waiting on step `id` once it is done; peers write deps, so depth is capped.
+  const after = (id: TaskId, depth: number): number => {
+    const known = memo.get(id)
+    if (known !== undefined) return known
+    if (depth > 32) return 0
+    let best = 0
+    for (const next of dependents.get(id) ?? []) {
+      const t = derived.get(next)?.task
+      if (!t) continue
+      const own = t.kind === 'research' ? COST.research! + COST.verify! : (COST[t.kind] ?? 0)
+      best = Math.max(best, own + after(next, depth + 1))
+    }
+    memo.set(id, best)
+    return best
+  }
+  const level = (d: DerivedTask): number => {
+    switch (d.task.kind) {
+      case 'plan':
+        return COST.plan! + COST.research! + COST.verify! + COST.synthesize!
+      case 'research':
+        return COST.research! + COST.verify! + after(d.task.id, 0)
+      case 'verify':
+        return COST.verify! + (d.task.verifies ? after(d.task.verifies.taskId, 0) : 0)
+      default:
+        return (COST[d.task.kind] ?? 0) + after(d.task.id, 0)
+    }
+  }
+  const levels = new Map<TaskId, number>()
+  const levelOf = (d: DerivedTask): number => {
+    let l = levels.get(d.task.id)
+    if (l === undefined) levels.set(d.task.id, (l = level(d)))
+    return l
+  }
+  const rootAge = (d: DerivedTask): number => derived.get(d.task.rootId)?.task.createdAt ?? d.task.createdAt
+  return (a, b) => levelOf(b) - levelOf(a) || rootAge(a) - rootAge(b) || a.task.createdAt - b.task.createdAt || a.task.id.localeCompare(b.task.id)
+}
+
+/**
+ * The task this node should claim now, and when to look again if none is due yet.
+ *
+ * Every node computes the same assignment from the same view: ready tasks in
+ * priority order, each to its best-ranked eligible idle node not already given
+ * an earlier task. A node claims its own assignment at once; nobody waits
+ * behind a node that is about to take something else. For every other task,
+ * this node's place r among the still unassigned candidates makes it a
+ * backup that claims after r × delta, in case the assigned node doesn't
+ * (its view differs, or it is gone).
+ */
 export function chooseTask(input: ChoiceInput): { choice: ClaimChoice | null; wakeInMs: number | null } {
   let wake: number | null = null
-  const due: DerivedTask[] = []
-  for (const d of input.derived.values()) {
-    if (d.status !== 'ready' || d.superseded || !d.task.role) continue
-    const ranked = rankCandidates(d, eligibleCandidates(d, [input.self, ...input.others]))
+  const ready = [...input.derived.values()].filter((d) => d.status === 'ready' && !d.superseded && d.task.role)
+  ready.sort(taskPriority(input.derived))
+  const everyone = [input.self, ...input.others]
+  const assigned = new Set<string>()
+  let backup: { d: DerivedTask; contested: boolean } | null = null
+  for (const d of ready) {
+    const eligible = eligibleCandidates(d, everyone)
+    const ranked = rankCandidates(d, eligible).filter((c) => !assigned.has(c.id))
+    const contested = eligible.some((c) => c.id !== input.self.id)
+    const first = ranked[0]
+    if (!first) continue
+    assigned.add(first.id)
+    if (first.id === input.self.id) return { choice: { taskId: d.task.id, attempt: d.attempt, contested }, wakeInMs: null }
     const rank = ranked.findIndex((c) => c.id === input.self.id)
-    if (rank < 0) continue
+    if (rank < 0 || backup) continue
     const at = input.readySince(d.task.id, d.attempt) + rank * input.delta
-    if (at <= input.now) due.push(d)
+    if (at <= input.now) backup = { d, contested }
     else wake = Math.min(wake ?? Infinity, at - input.now)
   }
-  due.sort((a, b) => a.task.createdAt - b.task.createdAt || a.task.id.localeCompare(b.task.id))
-  const first = due[0]
-  return { choice: first ? { taskId: first.task.id, attempt: first.attempt } : null, wakeInMs: wake }
+  if (backup) return { choice: { taskId: backup.d.task.id, attempt: backup.d.attempt, contested: backup.contested }, wakeInMs: null }
+  return { choice: null, wakeInMs: wake }
 }
 
 export interface LivenessInput {

@@ -15,6 +15,9 @@ import { runRole } from '../roles/run-role'
 import { deriveBoard, isTerminal, type DerivedTask } from './derive'
 import { chooseTask, findAbandoned, type Candidate } from './policy'
 import { buildRoleInput, resultWrites } from './task-io'
+import { planStepNode } from './graph-builders'
+import { recordKey } from '../board/dag-schema'
+import type { StreamedStep } from '../roles/plan-stream'
 import type { ExecutionSlot } from './execution-slot'
 
 const log = createLogger('scheduler')
@@ -24,6 +27,12 @@ export interface SchedulerConfig {
   readonly delta: number
   /** Wait after claiming for competing claims to arrive before starting. */
   readonly settleMs: number
+  /**
+   * The settle when no other idle node could take the task (the fast path):
+   * only a claim sent on stale presence can still collide, and it arrives
+   * within one network delay, well under this.
+   */
+  readonly fastSettleMs: number
   readonly beatMs: number
   readonly leaseTimeoutMs: number
   readonly claimTimeoutMs: number
@@ -35,7 +44,8 @@ export interface SchedulerConfig {
 
 export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = {
   delta: 400,
-  settleMs: 700,
+  settleMs: 500,
+  fastSettleMs: 150,
   beatMs: 1_000,
   leaseTimeoutMs: 8_000,
   claimTimeoutMs: 8_000,
@@ -91,7 +101,7 @@ export class SwarmScheduler {
   private readonly cfg: SchedulerConfig
   private readonly readySeen = new Map<string, number>()
   private readonly quiet = new Map<string, { sig: string; since: number }>()
-  private pending: { taskId: string; attempt: number; at: number } | null = null
+  private pending: { taskId: string; attempt: number; settleAt: number } | null = null
   private running: Running | null = null
   private cancelTimer: (() => void) | null = null
   private readonly startedAt: number
@@ -163,7 +173,7 @@ export class SwarmScheduler {
     if (this.running) this.checkStillWinner(derived)
     let next = this.cfg.idleTickMs
     if (this.pending) {
-      const settleLeft = this.pending.at + this.cfg.settleMs - now
+      const settleLeft = this.pending.settleAt - now
       if (settleLeft <= 0) this.settle(derived, tasks)
       else next = Math.min(next, settleLeft)
     }
@@ -178,10 +188,14 @@ export class SwarmScheduler {
         now,
         delta: this.cfg.delta,
       })
-      if (choice && this.deps.slot.take(`${choice.taskId}:${choice.attempt}`)) {
+      if (choice && this.deps.slot.isFree()) {
+        // Claim first, then go busy: peers get the claim before the busy presence it causes, so
+        // nobody mistakes us for a busy node and claims the same task in our place.
         board.addClaim(choice.taskId, { node: self.id, name: self.name, attempt: choice.attempt })
-        this.pending = { ...choice, at: now }
-        next = Math.min(next, this.cfg.settleMs)
+        this.deps.slot.take(`${choice.taskId}:${choice.attempt}`)
+        const settle = choice.contested ? this.cfg.settleMs : this.cfg.fastSettleMs
+        this.pending = { taskId: choice.taskId, attempt: choice.attempt, settleAt: now + settle }
+        next = Math.min(next, settle)
       } else if (wakeInMs !== null) next = Math.min(next, wakeInMs)
     }
     this.schedule(Math.max(10, next))
@@ -241,6 +255,7 @@ export class SwarmScheduler {
     }
     let cancelBeat = clock.setTimeout(beat, this.cfg.beatMs)
     const startedAt = clock.now()
+    const resultKey = recordKey(d.attempt, self.id)
     let lastFlush = 0
     log.info(`running ${task.kind} ${task.id} (attempt ${d.attempt})`)
     runRole(buildRoleInput(d, tasks, derived), this.deps.inference, {
@@ -252,6 +267,15 @@ export class SwarmScheduler {
         lastFlush = now
         board.setPartial(task.id, d.attempt, self.id, text.slice(-20_000))
       },
+      // A streamed plan: each step goes on the board the moment it is complete, so researchers start on it now.
+      ...(task.kind === 'plan'
+        ? {
+            onPlanStep: ({ index, step }: StreamedStep) => {
+              if (this.running !== run || run.lostReason) return
+              board.addNodes([planStepNode(task, resultKey, index, step, self, clock.now())])
+            },
+          }
+        : {}),
     })
       .then((out) => {
         if (run.lostReason) return

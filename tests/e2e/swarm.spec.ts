@@ -34,9 +34,9 @@ async function graphNodes(page: Page): Promise<{ kind: string; status: string; a
   )
 }
 
-async function openSwarm(n: number, simTps: number, seed: number): Promise<{ server: SwarmServer; peers: Peer[]; url: string }> {
+async function openSwarm(n: number, simTps: number, seed: number, extra = ''): Promise<{ server: SwarmServer; peers: Peer[]; url: string }> {
   const server = await startServer()
-  const url = `${server.url}/?engine=sim&simTps=${simTps}&seed=${seed}#room=${uniqueRoom('swarm')}`
+  const url = `${server.url}/?engine=sim&simTps=${simTps}&seed=${seed}${extra}#room=${uniqueRoom('swarm')}`
   const peers = await Promise.all(Array.from({ length: n }, () => launchPeer()))
   await Promise.all(peers.map((p) => p.page.goto(url)))
   for (const p of peers) {
@@ -80,7 +80,7 @@ test('a task decomposes, runs on several tabs, is verified by other tabs and ans
 
 test('closing the browser that runs a subtask still ends with an answer, and the graph shows the re-claim', async () => {
   const seed = await seedForPlan(PROMPT, 3)
-  const { server, peers } = await openSwarm(3, 6, seed)
+  const { server, peers } = await openSwarm(3, 30, seed)
   try {
     await submit(peers[0]!.page, PROMPT)
     const watcher = peers[0]!.page
@@ -138,6 +138,39 @@ test('a private task runs on the submitting tab only and never appears in the ot
       await expect(p.page.getByText('zebracorn-4411')).toHaveCount(0)
       expect(await p.page.content()).not.toContain('zebracorn')
     }
+  } finally {
+    await closeAll(peers, server)
+  }
+})
+
+interface DebugTask {
+  id: string
+  kind: string
+  origin: string | null
+  leases: { node: string; attempt: number }[]
+  results: { key: string; node: string; startedAt: number; endedAt: number }[]
+}
+
+test('the plan streams: research on step 1 starts on another tab before the plan node finishes', async () => {
+  // The realistic profile (default reply lengths) and a 6-step plan, as in the benchmark.
+  const { server, peers } = await openSwarm(3, 40, 3, '&simPlanSteps=6')
+  try {
+    await submit(peers[0]!.page, PROMPT)
+    for (const p of peers) await expect(p.page.getByTestId('final-answer')).toContainText('[simulated]', { timeout: 180_000 })
+    // Structure from the board's own records, not timing: every tab runs on this machine's clock,
+    // so a result's provenance times compare across tabs.
+    const board = (await peers[1]!.page.evaluate(() => (window as unknown as { __mindos: { tasks: () => unknown } }).__mindos.tasks())) as DebugTask[]
+    const plan = board.find((t) => t.kind === 'plan')!
+    expect(plan.results).toHaveLength(1)
+    const planResult = plan.results[0]!
+    const steps = board.filter((t) => t.kind === 'research' && t.origin === `${plan.id}/${planResult.key}`)
+    expect(steps).toHaveLength(6)
+    const step1 = steps.find((t) => t.id.endsWith('-s1'))!
+    expect(step1.leases.length, 'step 1 was leased').toBeGreaterThan(0)
+    const firstRun = step1.results.reduce((a, b) => (a.startedAt <= b.startedAt ? a : b))
+    expect(firstRun.node, 'step 1 ran on another tab than the planner').not.toBe(planResult.node)
+    expect(firstRun.startedAt, 'research on step 1 started before the plan finished').toBeLessThan(planResult.endedAt)
+    for (const p of peers) expect(p.errors).toEqual([])
   } finally {
     await closeAll(peers, server)
   }

@@ -4,7 +4,8 @@
  * network driven by a ManualClock. Links behave like y-webrtc's ordered,
  * reliable data channels: updates arrive after a random delay, in order per
  * link; a link that goes down loses what is in flight, and coming back up
- * runs a full state exchange (y-webrtc's sync step 1/2).
+ * runs a full state exchange (y-webrtc's sync step 1/2). Nodes relay what
+ * they receive and presence travels on the same links, as in y-webrtc.
  */
 import * as Y from 'yjs'
 import { Board } from '../../src/board/board'
@@ -12,6 +13,7 @@ import { ALL_ROLES } from '../../src/board/dag-schema'
 import { seededRandom, type Random } from '../../src/clock'
 import { createInProcessSimClient } from '../../src/inference/in-process-client'
 import type { GenerateRequest, InferenceClient } from '../../src/inference/types'
+import type { SimLengths } from '../../src/inference/sim'
 import type { PeerView } from '../../src/mesh/peer-directory'
 import { PRESENCE_VERSION, type NodeId } from '../../src/mesh/protocol'
 import { BusyMeter, ExecutionSlot } from '../../src/scheduler/execution-slot'
@@ -29,6 +31,15 @@ export interface SimNode {
   readonly inference: InferenceClient
   scheduler: SwarmScheduler | null
   alive: boolean
+  /** The presence this node last published (on every busy/idle change), as peers receive it. */
+  published: PublishedState
+  /** What this node has received of each peer's presence (by peer index). */
+  readonly views: Map<number, PublishedState>
+}
+
+interface PublishedState {
+  readonly busy: boolean
+  readonly load: number
 }
 
 export interface Overlap {
@@ -57,6 +68,8 @@ export class SwarmSim {
     private readonly tokensPerSec = 40,
     /** Give every node's engine the same seed, so outputs don't depend on which node ran what (like tabs sharing ?seed=). */
     private readonly sharedEngineSeed = false,
+    /** The simulated engine's workload profile (reply length per role, plan width); default: its realistic defaults. */
+    private readonly engine: { readonly lengths?: Partial<SimLengths>; readonly planSteps?: number } = {},
   ) {
     this.random = seededRandom(seed)
   }
@@ -66,12 +79,19 @@ export class SwarmSim {
     const id = `node-${String(index).padStart(4, '0')}-${this.seed}` as NodeId
     const doc = new Y.Doc()
     const board = new Board(doc, this.clock, seededRandom(this.seed * 100 + index))
-    const node: SimNode = { index, id, name: `sim-${index}`, doc, board, slot: new ExecutionSlot(), meter: new BusyMeter(() => this.clock.now()), inference: this.trackedInference(id, index), scheduler: null, alive: true }
+    const node: SimNode = { index, id, name: `sim-${index}`, doc, board, slot: new ExecutionSlot(), meter: new BusyMeter(() => this.clock.now()), inference: this.trackedInference(id, index), scheduler: null, alive: true, published: { busy: false, load: 0 }, views: new Map() }
     this.nodes.push(node)
-    node.slot.onChange((busy) => node.meter.set(busy))
+    node.slot.onChange((busy) => {
+      node.meter.set(busy)
+      // Presence travels like awareness in y-webrtc: on the same ordered links as board updates.
+      node.published = { busy, load: node.meter.load() }
+      for (const other of this.nodes) if (other !== node) this.sendPresence(node, other)
+    })
+    // Like y-webrtc, every update a node applies (its own or a peer's) goes on to all its peers:
+    // that relaying is what heals an update lost with a dying link (Yjs drops the duplicates).
     doc.on('update', (update: Uint8Array, origin: unknown) => {
-      if (origin === NET) return
-      for (const other of this.nodes) if (other !== node) this.send(node, other, update)
+      const from = (origin as { [NET]?: number } | null)?.[NET]
+      for (const other of this.nodes) if (other !== node && other.index !== from) this.send(node, other, update)
     })
     for (const other of this.nodes) if (other !== node && other.alive) this.connect(node, other)
     this.lastDisturbance = this.clock.now()
@@ -85,13 +105,12 @@ export class SwarmSim {
       board: node.board,
       self: { id: node.id, name: node.name },
       peers: () => this.peersOf(node),
-      profile: () => ({ roles: ALL_ROLES, tokensPerSec: this.tokensPerSec, load: node.meter.load(), visible: true, canWork: node.alive }),
+      profile: () => ({ roles: ALL_ROLES, tokensPerSec: this.tokensPerSec, load: node.published.load, visible: true, canWork: node.alive }),
       inference: node.inference,
       clock: this.clock,
       slot: node.slot,
       config: this.config,
     })
-    node.slot.onChange(() => this.nodes.forEach((n) => n.scheduler?.poke()))
   }
 
   kill(node: SimNode): void {
@@ -132,6 +151,8 @@ export class SwarmSim {
     // Sync step 1/2 in both directions, like y-webrtc on connect.
     this.send(a, b, Y.encodeStateAsUpdate(a.doc, Y.encodeStateVector(b.doc)))
     this.send(b, a, Y.encodeStateAsUpdate(b.doc, Y.encodeStateVector(a.doc)))
+    this.sendPresence(a, b)
+    this.sendPresence(b, a)
     a.scheduler?.poke()
     b.scheduler?.poke()
   }
@@ -140,6 +161,8 @@ export class SwarmSim {
     const key = this.linkKey(a, b)
     if (!this.links.delete(key)) return
     this.linkEpoch.set(key, (this.linkEpoch.get(key) ?? 0) + 1)
+    a.views.delete(b.index)
+    b.views.delete(a.index)
     a.scheduler?.poke()
     b.scheduler?.poke()
   }
@@ -147,6 +170,18 @@ export class SwarmSim {
   /** In-order delivery per link after a random delay; lost if the link drops meanwhile. */
   private readonly lastDelivery = new Map<string, number>()
   private send(from: SimNode, to: SimNode, update: Uint8Array): void {
+    this.deliver(from, to, () => Y.applyUpdate(to.doc, update, { [NET]: from.index }))
+  }
+
+  private sendPresence(from: SimNode, to: SimNode): void {
+    const state = from.published
+    this.deliver(from, to, () => {
+      to.views.set(from.index, state)
+      to.scheduler?.poke()
+    })
+  }
+
+  private deliver(from: SimNode, to: SimNode, apply: () => void): void {
     const key = this.linkKey(from, to)
     if (!this.links.has(key)) return
     const epoch = this.linkEpoch.get(key)
@@ -155,13 +190,13 @@ export class SwarmSim {
     this.lastDelivery.set(dirKey, at)
     this.clock.setTimeout(() => {
       if (this.linkEpoch.get(key) !== epoch || !to.alive) return
-      Y.applyUpdate(to.doc, update, NET)
+      apply()
     }, at - this.clock.now())
   }
 
   peersOf(node: SimNode): PeerView[] {
     return this.nodes
-      .filter((o) => o !== node && o.alive && this.isLinked(node, o))
+      .filter((o) => o !== node && o.alive && this.isLinked(node, o) && node.views.has(o.index))
       .map((o) => ({
         clientId: o.index,
         direct: true,
@@ -171,11 +206,11 @@ export class SwarmSim {
           id: o.id,
           name: o.name,
           appVersion: 'sim',
-          state: o.slot.isFree() ? 'ready' : 'busy',
+          state: node.views.get(o.index)!.busy ? 'busy' : 'ready',
           visible: true,
           meshPeerId: `mesh-${o.index}`,
           caps: { webgpu: false, engine: 'sim', simulated: true, engineState: 'ready', tokensPerSec: this.tokensPerSec, roles: ALL_ROLES },
-          load: o.meter.load(),
+          load: node.views.get(o.index)!.load,
           hb: 0,
         },
       }))
@@ -183,7 +218,7 @@ export class SwarmSim {
 
   /** Wraps the engine to record when two nodes generate for the same (task, attempt) at once. */
   private trackedInference(id: NodeId, index: number): InferenceClient {
-    const inner = createInProcessSimClient({ clock: this.clock, seed: this.sharedEngineSeed ? this.seed : this.seed * 1000 + index, tokensPerSec: this.tokensPerSec, loadMs: 10 })
+    const inner = createInProcessSimClient({ clock: this.clock, seed: this.sharedEngineSeed ? this.seed : this.seed * 1000 + index, tokensPerSec: this.tokensPerSec, loadMs: 10, ...this.engine })
     const generate = async (req: GenerateRequest, onToken: (d: string) => void) => {
       const run = (req.runId ?? '').replace(/-\d+$/, '')
       const set = this.active.get(run) ?? new Set<string>()

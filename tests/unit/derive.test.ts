@@ -136,6 +136,85 @@ describe('deriveBoard: research and verification', () => {
   })
 })
 
+describe('deriveBoard: a streamed plan', () => {
+  const [s1, s2] = twoSteps.steps as [NonNullable<(typeof twoSteps.steps)[0]>, NonNullable<(typeof twoSteps.steps)[1]>]
+
+  it('lets streamed steps run while their plan attempt is live, before the plan has a result', () => {
+    const g = new Graph()
+    g.claim(g.planId, A)
+    g.lease(g.planId, A)
+    const first = g.streamStep(A, 0, s1)
+    const d = g.derive()
+    expect(d.get(g.planId)?.status).toBe('running')
+    expect(d.get(first)).toMatchObject({ status: 'ready', superseded: false })
+    expect(d.get(ROOT)?.status).toBe('running')
+  })
+
+  it('keeps them when the result of that attempt is accepted: they are the nodes the result would have written', () => {
+    const g = new Graph()
+    g.claim(g.planId, A)
+    g.lease(g.planId, A)
+    const streamed = [g.streamStep(A, 0, s1), g.streamStep(A, 1, s2)]
+    const kids = g.plan(A, twoSteps)
+    expect(kids.slice(0, 2)).toEqual(streamed)
+    for (const id of kids) expect(g.derive().get(id)?.superseded, id).toBe(false)
+  })
+
+  it('supersedes them, and all under them, when their attempt ends without a result (the planner tab died)', () => {
+    const g = new Graph()
+    g.claim(g.planId, A)
+    g.lease(g.planId, A)
+    const orphan = g.streamStep(A, 0, s1)
+    const v = g.research(orphan, B)
+    g.requeue(g.planId, requeue(1, { cause: 'holder-lost', reason: 'node aaaa left the swarm' }))
+    let d = g.derive()
+    expect(d.get(orphan)?.superseded).toBe(true)
+    expect(d.get(v)?.superseded).toBe(true)
+    expect(d.get(g.planId)).toMatchObject({ status: 'ready', attempt: 2 })
+    // The next attempt plans afresh; its steps count, the orphan stays superseded even after the plan is done.
+    g.claim(g.planId, C, 2)
+    g.lease(g.planId, C, 2)
+    const fresh = g.streamStep(C, 0, s1, 2)
+    expect(g.derive().get(fresh)?.superseded).toBe(false)
+    g.plan(C, twoSteps, 2)
+    d = g.derive()
+    expect(d.get(orphan)?.superseded).toBe(true)
+    expect(d.get(fresh)?.superseded).toBe(false)
+  })
+
+  it('counts only the claim winner\'s steps when two planners stream the same attempt (after a partition), in any order', () => {
+    const [win, lose] = byScore(`${ROOT}-plan`, 1, [A, B]) as [typeof A, typeof A]
+    const g = new Graph()
+    for (const n of [A, B]) {
+      g.claim(g.planId, n)
+      g.lease(g.planId, n)
+    }
+    const mine = g.streamStep(win, 0, s1)
+    const theirs = g.streamStep(lose, 0, s1)
+    const list = g.snapshots()
+    for (const p of permutations(list).slice(0, 24)) {
+      const d = deriveBoard(p)
+      expect(d.get(mine)?.superseded).toBe(false)
+      expect(d.get(theirs)?.superseded).toBe(true)
+    }
+    // The loser finished first in its half of the partition: its result decides, like any duplicate result.
+    g.plan(lose, twoSteps)
+    const d = g.derive()
+    expect(d.get(theirs)?.superseded).toBe(false)
+    expect(d.get(mine)?.superseded).toBe(true)
+  })
+
+  it('supersedes steps streamed under a node that never claimed the attempt (forged or stale)', () => {
+    const g = new Graph()
+    g.claim(g.planId, A)
+    g.lease(g.planId, A)
+    const stranger = g.streamStep(D, 0, s1)
+    const early = g.streamStep(A, 0, s1, 2)
+    expect(g.derive().get(stranger)?.superseded).toBe(true)
+    expect(g.derive().get(early)?.superseded, 'an attempt that is not open yet').toBe(true)
+  })
+})
+
 describe('deriveBoard: the root', () => {
   it('follows the plan and ends done with the synthesizer answer', () => {
     const g = new Graph()

@@ -86,8 +86,16 @@ describe('chooseTask', () => {
     delta: 300,
   })
 
-  it('lets the best-ranked node claim at once', () => {
-    expect(chooseTask(input([research], fast, [slow], 1000))).toEqual({ choice: { taskId: research.task.id, attempt: 1 }, wakeInMs: null })
+  it('lets the best-ranked node claim at once, contested when another idle node could take it', () => {
+    expect(chooseTask(input([research], fast, [slow], 1000))).toEqual({ choice: { taskId: research.task.id, attempt: 1, contested: true }, wakeInMs: null })
+  })
+
+  it('takes the fast path (uncontested) when this is the only eligible idle node', () => {
+    expect(chooseTask(input([research], fast, [], 1000)).choice?.contested).toBe(false)
+    expect(chooseTask(input([research], slow, [candidate(C, { available: false })], 1000)).choice?.contested).toBe(false)
+    expect(chooseTask(input([research], slow, [candidate(C, { roles: ['planner'] })], 1000)).choice?.contested).toBe(false)
+    // The producer of the judged result doesn't compete for its verification.
+    expect(chooseTask(input([verify], candidate(B), [candidate(A)], 1000)).choice).toEqual({ taskId: verify.task.id, attempt: 1, contested: false })
   })
 
   it('makes rank r wait r × delta from when the task became ready', () => {
@@ -95,18 +103,63 @@ describe('chooseTask', () => {
     const third = candidate(C, { tokensPerSec: 1 })
     const since = (id: TaskId, attempt: number) => (id === d.task.id && attempt === 2 ? 1000 : -1)
     expect(chooseTask(input([d], third, [fast, slow], 1599, since))).toEqual({ choice: null, wakeInMs: 1 })
-    expect(chooseTask(input([d], third, [fast, slow], 1600, since)).choice).toEqual({ taskId: d.task.id, attempt: 2 })
-    expect(chooseTask(input([d], slow, [fast, third], 1300, since)).choice).toEqual({ taskId: d.task.id, attempt: 2 })
+    expect(chooseTask(input([d], third, [fast, slow], 1600, since)).choice).toEqual({ taskId: d.task.id, attempt: 2, contested: true })
+    expect(chooseTask(input([d], slow, [fast, third], 1300, since)).choice).toEqual({ taskId: d.task.id, attempt: 2, contested: true })
   })
 
-  it('picks the oldest due task, and wakes for the soonest one not yet due', () => {
+  it('picks the oldest ready task', () => {
     const older = derived({ id: tid('task-zzz1'), createdAt: 5 })
     const newer = derived({ id: tid('task-aaa1'), createdAt: 9 })
     const twin = derived({ id: tid('task-aaa0'), createdAt: 9 })
     expect(chooseTask(input([newer, older, twin], fast, [], 1000)).choice?.taskId).toBe(older.task.id)
     expect(chooseTask(input([newer, twin], fast, [], 1000)).choice?.taskId).toBe(twin.task.id)
+  })
+
+  it('assigns ready tasks to idle nodes one each, so nobody waits behind a node that takes another task', () => {
+    const older = derived({ id: tid('task-zzz1'), createdAt: 5 })
+    const newer = derived({ id: tid('task-aaa1'), createdAt: 9 })
     const since = (id: TaskId) => (id === older.task.id ? 1100 : 1050)
-    expect(chooseTask(input([older, newer], slow, [fast], 1000, since))).toEqual({ choice: null, wakeInMs: 350 })
+    // fast gets the older task, so slow takes the newer one at once rather than backing fast up on the older.
+    expect(chooseTask(input([older, newer], slow, [fast], 1000, since)).choice).toEqual({ taskId: newer.task.id, attempt: 1, contested: true })
+    expect(chooseTask(input([older, newer], fast, [slow], 1000, since)).choice?.taskId).toBe(older.task.id)
+    // With one task and two nodes, the second only backs the first up after its delay.
+    expect(chooseTask(input([older], slow, [fast], 1000, since))).toEqual({ choice: null, wakeInMs: 400 })
+  })
+
+  it('orders by level: plan, a verification others wait for, research, a leaf verification, synthesis', () => {
+    const needed = derived({ id: tid('task-res0'), createdAt: 0 }, { status: 'verifying' })
+    const kinds = [
+      needed,
+      derived({ id: tid('task-syn1'), kind: 'synthesize', role: 'synthesizer', createdAt: 1, deps: [tid('task-res0'), tid('task-res1'), tid('task-res2')] }),
+      derived({ id: tid('task-res1'), createdAt: 2 }),
+      derived({ id: tid('task-ver1'), kind: 'verify', role: 'verifier', createdAt: 3, verifies: { taskId: tid('task-res1'), attempt: 1, resultKey: `1:${B}`, producer: B } }),
+      derived({ id: tid('task-pln1'), kind: 'plan', role: 'planner', createdAt: 4 }),
+      derived({ id: tid('task-res2'), createdAt: 5, deps: [tid('task-res0')] }, { status: 'pending' }),
+      derived({ id: tid('task-ver0'), kind: 'verify', role: 'verifier', createdAt: 6, verifies: { taskId: tid('task-res0'), attempt: 1, resultKey: `1:${B}`, producer: B } }),
+    ]
+    const order: string[] = []
+    let left = kinds.filter((d) => d.status === 'ready')
+    while (left.length > 0) {
+      const id = chooseTask(input(kinds, fast, [], 1000)).choice!.taskId
+      order.push(id)
+      left = left.filter((d) => d.task.id !== id)
+      kinds.splice(kinds.findIndex((d) => d.task.id === id), 1)
+      left = kinds.filter((d) => d.status === 'ready')
+    }
+    expect(order).toEqual(['task-pln1', 'task-ver0', 'task-res1', 'task-ver1', 'task-syn1'])
+  })
+
+  it('gives every node the same assignment whatever order it lists its peers in', () => {
+    const tasks = [1, 2, 3].map((i) => derived({ id: tid(`task-a00${i}`), createdAt: i }))
+    const nodes = [A, B, C, D].map((n) => candidate(n))
+    const pick = (self: Candidate, others: Candidate[]) => chooseTask(input(tasks, self, others, 1000)).choice?.taskId ?? null
+    for (const self of nodes) {
+      const others = nodes.filter((n) => n !== self)
+      const first = pick(self, others)
+      for (const p of permutations(others)) expect(pick(self, p)).toBe(first)
+    }
+    const taken = nodes.map((self) => pick(self, nodes.filter((n) => n !== self))).filter((t) => t !== null)
+    expect(new Set(taken).size, 'three tasks to three different nodes at once').toBe(3)
   })
 
   it('skips tasks that are not ready, superseded, role-less or not for this node', () => {
@@ -123,7 +176,7 @@ describe('chooseTask', () => {
   it('does not let the producer claim its own verification while another verifier is busy', () => {
     const producer = candidate(A, { tokensPerSec: 100 })
     expect(chooseTask(input([verify], producer, [candidate(B, { available: false })], 9000))).toEqual({ choice: null, wakeInMs: null })
-    expect(chooseTask(input([verify], producer, [], 1000)).choice).toEqual({ taskId: verify.task.id, attempt: 1 })
+    expect(chooseTask(input([verify], producer, [], 1000)).choice).toEqual({ taskId: verify.task.id, attempt: 1, contested: false })
   })
 })
 

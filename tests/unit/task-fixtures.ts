@@ -12,7 +12,7 @@ import type { NodeId } from '../../src/mesh/protocol'
 import type { Plan } from '../../src/roles/plan'
 import type { RoleOutput } from '../../src/roles/run-role'
 import { deriveBoard, type DerivedTask } from '../../src/scheduler/derive'
-import { planChildren, verifyNodeFor } from '../../src/scheduler/graph-builders'
+import { planChildren, planStepNode, verifyNodeFor } from '../../src/scheduler/graph-builders'
 import type { Candidate } from '../../src/scheduler/policy'
 
 export const A = 'node-aaaa-0001' as NodeId
@@ -134,6 +134,11 @@ export class Graph {
     const kids = planChildren(this.snapshot(this.planId), key, plan, identity(node), 50)
     for (const k of kids) this.add(k)
     return kids.map((k) => k.id)
+  }
+
+  /** The planner `node` publishes step `index` of its attempt while it streams (no result yet); returns its id. */
+  streamStep(node: NodeId, index: number, step: Plan['steps'][number], attempt = 1): TaskId {
+    return this.add(planStepNode(this.snapshot(this.planId), recordKey(attempt, node), index, step, identity(node), 40 + index)).id
   }
 
   /** `node` answers research task `id`; returns the verify node's id. */

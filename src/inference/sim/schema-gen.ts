@@ -14,6 +14,17 @@ interface GenContext {
   /** Words to build strings from (key words of the prompt first). */
   readonly words: readonly string[]
   readonly ids: string[]
+  readonly opts: GenOptions
+}
+
+/** Shapes of the output beyond what the schema fixes (the simulated engine's workload profile). */
+export interface GenOptions {
+  /** Multiplies every free string's length (1 = 12–48 characters), within the schema's bounds. */
+  readonly stringScale?: number
+  /** Exact item counts for arrays under these property names (clamped to the schema), e.g. { steps: 6 }. */
+  readonly arrayCounts?: Readonly<Record<string, number>>
+  /** Per property name: the chance of its enum's first value (else uniform), e.g. { verdict: 0.9 } for mostly "pass". */
+  readonly firstEnumOdds?: Readonly<Record<string, number>>
 }
 
 const MAX_DEPTH = 8
@@ -47,7 +58,7 @@ function genString(s: JsonSchema, ctx: GenContext, key: string | undefined): str
     ctx.ids.push(id)
     if (id.length >= min && id.length <= max) return id
   }
-  const target = Math.min(max, Math.max(min, int(ctx.random, 12, 48)))
+  const target = Math.min(max, Math.max(min, Math.round(int(ctx.random, 12, 48) * (ctx.opts.stringScale ?? 1))))
   let out = ''
   while ([...out].length < target) out += (out ? ' ' : '') + (pick(ctx.random, ctx.words) ?? 'simulated')
   out = [...out].slice(0, target).join('').trimEnd()
@@ -83,7 +94,17 @@ function genArray(s: JsonSchema, ctx: GenContext, key: string | undefined, depth
   }
   const prefix = Array.isArray(s.prefixItems) ? (s.prefixItems as unknown[]) : []
   const cap = s.items === false ? Math.min(max, prefix.length) : max
-  const count = int(ctx.random, Math.max(min, Math.min(1, cap)), Math.max(min, Math.min(cap, min + 3)))
+  const forced = key !== undefined ? ctx.opts.arrayCounts?.[key] : undefined
+  const lo = Math.max(min, Math.min(1, cap))
+  const hi = Math.max(min, Math.min(cap, min + 3))
+  const r = ctx.random.next()
+  // Dependency lists: about half the steps stand alone and most others need one step, like small models' plans.
+  const count =
+    forced !== undefined
+      ? Math.max(min, Math.min(cap, forced))
+      : key && /depend/i.test(key)
+        ? Math.max(min, Math.min(cap, r < 0.5 ? 0 : r < 0.85 ? 1 : 2))
+        : Math.min(hi, lo + Math.floor(r * (hi - lo + 1)))
   const out: unknown[] = []
   for (let i = 0; i < count; i++) {
     const sub = asSchema(prefix[i]) ?? items
@@ -109,7 +130,11 @@ function genObject(s: JsonSchema, ctx: GenContext, depth: number): Record<string
 function gen(schema: unknown, ctx: GenContext, key: string | undefined, depth: number): unknown {
   const s = asSchema(schema) ?? {}
   if ('const' in s) return s.const
-  if (Array.isArray(s.enum) && s.enum.length > 0) return pick(ctx.random, s.enum)
+  if (Array.isArray(s.enum) && s.enum.length > 0) {
+    const odds = key !== undefined ? ctx.opts.firstEnumOdds?.[key] : undefined
+    if (odds === undefined) return pick(ctx.random, s.enum)
+    return ctx.random.next() < odds ? s.enum[0] : pick(ctx.random, s.enum.slice(1).length > 0 ? s.enum.slice(1) : s.enum)
+  }
   const branches = Array.isArray(s.anyOf) ? s.anyOf : Array.isArray(s.oneOf) ? s.oneOf : null
   // The first branch of a oneOf is the likeliest to be exclusive of the rest.
   if (branches && branches.length > 0) return gen(Array.isArray(s.oneOf) ? branches[0] : pick(ctx.random, branches), ctx, key, depth)
@@ -132,6 +157,6 @@ function gen(schema: unknown, ctx: GenContext, key: string | undefined, depth: n
   }
 }
 
-export function generateFromSchema(schema: object, random: Random, words: readonly string[]): unknown {
-  return gen(schema, { random, words: words.length > 0 ? words : ['simulated'], ids: [] }, undefined, 0)
+export function generateFromSchema(schema: object, random: Random, words: readonly string[], opts: GenOptions = {}): unknown {
+  return gen(schema, { random, words: words.length > 0 ? words : ['simulated'], ids: [], opts }, undefined, 0)
 }

@@ -13,6 +13,7 @@ import { InferenceError } from '../../errors'
 import { createLogger } from '../../log'
 import { EngineStatus, aborted, checkRequest } from '../engine-status'
 import type { CacheEntry, CapabilityProbe, GenerateRequest, GenerateResult, InferenceClient, LoadProgress, ModelInfo } from '../types'
+import { isSimPlanSteps, simLengths, simRoleOf, type SimLengths } from './profile'
 import { generateFromSchema } from './schema-gen'
 import { approxTokenCount, keywords, requestRandom, simulatedText, tokenize } from './text-gen'
 
@@ -28,6 +29,13 @@ export const SIM_MODEL: ModelInfo = {
   contextWindow: 4096,
   supportsJsonSchema: true,
 }
+
+/**
+ * How often a simulated verdict is the first of its enum ("pass"): small
+ * models pass most answers, and a coin flip would turn every benchmark into
+ * a measure of re-runs.
+ */
+export const SIM_PASS_RATE = 0.85
 
 /** Pretend download size, so progress bars show bytes like the real engine. */
 const SIM_BYTES = 64 * 1024 * 1024
@@ -51,6 +59,10 @@ export interface SimEngineOptions {
   readonly loadMs?: number
   /** Real capabilities when hosted in the worker; a fixed "no GPU" probe otherwise. */
   readonly probe?: () => Promise<CapabilityProbe>
+  /** Tokens per reply of each role (profile.ts); missing roles keep their defaults. */
+  readonly lengths?: Partial<SimLengths>
+  /** Steps in every simulated plan (2–8); default: as the schema allows, seeded. */
+  readonly planSteps?: number
 }
 
 interface Run {
@@ -64,6 +76,7 @@ export class SimEngine implements InferenceClient {
   private readonly tps: number
   private readonly seed: number
   private readonly loadMs: number
+  private readonly lengths: SimLengths
   private run: Run | null = null
   private cancelLoad: (() => void) | null = null
   private runCounter = 0
@@ -72,6 +85,7 @@ export class SimEngine implements InferenceClient {
     this.tps = opts.tokensPerSec !== undefined && opts.tokensPerSec > 0 ? opts.tokensPerSec : 200
     this.seed = opts.seed ?? 1
     this.loadMs = Math.max(0, opts.loadMs ?? 300)
+    this.lengths = simLengths(opts.lengths)
   }
 
   probe(): Promise<CapabilityProbe> {
@@ -139,10 +153,7 @@ export class SimEngine implements InferenceClient {
     if (this.run || this.cancelLoad) throw new InferenceError('BUSY', 'The simulated engine is already generating; one run at a time.')
     const runId = request.runId ?? `sim-run-${++this.runCounter}`
     if (request.signal?.aborted) throw aborted('Generation')
-    const random = requestRandom(this.seed, request.messages, request.jsonSchema)
-    const text = request.jsonSchema
-      ? JSON.stringify(generateFromSchema(request.jsonSchema, random, keywords(request.messages, 12)))
-      : simulatedText(request.messages, random, model)
+    const text = this.replyText(request, model)
     const all = tokenize(text)
     const tokens = all.slice(0, request.maxTokens)
     this.status.state = 'generating'
@@ -169,6 +180,44 @@ export class SimEngine implements InferenceClient {
     }
   }
 
+  /**
+   * The reply, about as long as the profile says for the request's role
+   * (±10 %, seeded): free text is cut to length; JSON is regenerated with
+   * scaled strings until it is close, so it stays schema-valid and complete.
+   */
+  private replyText(request: GenerateRequest, model: string): string {
+    const random = requestRandom(this.seed, request.messages, request.jsonSchema)
+    const role = simRoleOf(request)
+    if (role === null) {
+      return request.jsonSchema ? JSON.stringify(generateFromSchema(request.jsonSchema, random, keywords(request.messages, 12))) : simulatedText(request.messages, random, model)
+    }
+    const wanted = Math.max(1, Math.round(this.lengths[role] * (0.9 + 0.2 * random.next())))
+    // Free text runs to its length and is cut at maxTokens like a real model's (finishReason "length");
+    // JSON is sized to fit, so it stays complete and schema-valid.
+    if (!request.jsonSchema) return simulatedText(request.messages, random, model, wanted)
+    const target = Math.min(request.maxTokens, wanted)
+    const words = keywords(request.messages, 12)
+    const steps = this.opts.planSteps
+    const arrayCounts = role === 'plan' && steps !== undefined && isSimPlanSteps(steps) ? { steps } : undefined
+    const build = (stringScale: number): string => {
+      const r = requestRandom(this.seed, request.messages, request.jsonSchema)
+      return JSON.stringify(generateFromSchema(request.jsonSchema!, r, words, { stringScale, firstEnumOdds: { verdict: SIM_PASS_RATE }, ...(arrayCounts ? { arrayCounts } : {}) }))
+    }
+    // Secant steps on length(scale): strings grow with the scale, the JSON around them does not.
+    let prev = { scale: 1, len: tokenize(build(1)).length }
+    let best = { text: build(1), len: prev.len }
+    let scale = Math.max(0.01, Math.min(100, target / Math.max(1, prev.len)))
+    for (let i = 0; i < 10 && Math.abs(best.len - target) > Math.max(2, target * 0.04); i++) {
+      const text = build(scale)
+      const len = tokenize(text).length
+      if (len <= request.maxTokens && (Math.abs(len - target) < Math.abs(best.len - target) || best.len > request.maxTokens)) best = { text, len }
+      const slope = (len - prev.len) / (scale - prev.scale || 1e-6)
+      prev = { scale, len }
+      scale = Math.max(0.01, Math.min(100, slope > 0 ? scale + (target - len) / slope : scale * (target / Math.max(1, len))))
+    }
+    return best.text
+  }
+
   /** Emits every token that is due by now, then sleeps until the next one: robust to timer clamping. */
   private stream(runId: string, tokens: readonly string[], onToken: (d: string) => void, signal?: AbortSignal): Promise<void> {
     const clock = this.opts.clock
@@ -187,7 +236,8 @@ export class SimEngine implements InferenceClient {
       this.run = { runId, cancel: onAbort }
       signal?.addEventListener('abort', onAbort, { once: true })
       const tick = (): void => {
-        const due = Math.min(tokens.length, Math.floor((clock.now() - start) / interval))
+        // The epsilon keeps float rounding (start + k·interval read back as k − 1e-13) from stalling fast runs.
+        const due = Math.min(tokens.length, Math.floor((clock.now() - start) / interval + 1e-6))
         while (sent < due && this.run?.runId === runId) safeCall(onToken, tokens[sent++] ?? '')
         if (this.run?.runId !== runId) return // aborted from inside onToken
         if (sent >= tokens.length) return finish()

@@ -52,18 +52,32 @@ export function requestRandom(seed: number, messages: readonly ChatMessage[], sc
   return seededRandom(seed ^ hashString(JSON.stringify([messages, schema ?? null])))
 }
 
-export function simulatedText(messages: readonly ChatMessage[], random: Random, model: string): string {
+/**
+ * A labelled reply about the prompt's key words. With `targetTokens`, it is
+ * exactly that many tokens long (see `tokenize`); otherwise 3–5 sentences.
+ */
+export function simulatedText(messages: readonly ChatMessage[], random: Random, model: string, targetTokens?: number): string {
   const keys = keywords(messages)
   const topic = keys.length > 0 ? keys.join(', ') : 'your request'
   const sentences = [`${SIM_PREFIX}Simulated reply from ${model} (no real model ran) about: ${topic}.`]
-  const count = 2 + Math.floor(random.next() * 3)
-  for (let i = 0; i < count; i++) {
+  const sentence = (): string => {
     const filler = FILLER[Math.floor(random.next() * FILLER.length)] ?? FILLER[0]
     const key = keys.length > 0 ? keys[Math.floor(random.next() * keys.length)] : 'the question'
-    const sentence = `${filler} ${key}.`
-    sentences.push(sentence.charAt(0).toUpperCase() + sentence.slice(1))
+    const s = `${filler} ${key}.`
+    return s.charAt(0).toUpperCase() + s.slice(1)
   }
-  return sentences.join(' ')
+  if (targetTokens === undefined) {
+    const count = 2 + Math.floor(random.next() * 3)
+    for (let i = 0; i < count; i++) sentences.push(sentence())
+    return sentences.join(' ')
+  }
+  let tokens = tokenize(sentences[0]!).length
+  while (tokens < targetTokens) {
+    const next = sentence()
+    sentences.push(next)
+    tokens += tokenize(` ${next}`).length
+  }
+  return tokenize(sentences.join(' ')).slice(0, Math.max(1, targetTokens)).join('')
 }
 
 /**
