@@ -7,8 +7,13 @@ export interface Verdict {
   readonly reason: string
 }
 
-/** The schema's bound on the reason (the parser accepts up to 300): one sentence, and cheap to compile as a grammar (see plan.ts). */
-const REASON_MAX = 60
+/**
+ * The schema's bound on the reason (the parser accepts up to 300). The reason is the feedback a
+ * rejected step's next attempt gets, so it needs room for one real sentence (~40 tokens, what
+ * small instruct models write); 120 characters compile in ~9 s on a 150k vocabulary, once per
+ * model per tab (60 took ~4 s but left no room for useful feedback). See plan.ts.
+ */
+const REASON_MAX = 120
 
 export function verdictSchema(): object {
   return {
