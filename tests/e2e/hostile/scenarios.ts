@@ -32,9 +32,12 @@ export interface TabView {
 
 export interface RewriteEraseObservations {
   readonly tasksBefore: readonly string[]
-  /** Whether every honest doc received the attack's final update (else the views below may predate it). */
-  readonly attackArrived: boolean
-  readonly afterAttack: readonly TabView[]
+  /** Whether every honest doc received each attack's final update (else the views after it may predate it). */
+  readonly arrived: { readonly rewrite: boolean; readonly erase: boolean; readonly reload: boolean }
+  /** After every result was rewritten (nothing deleted yet, so the forged answers can be seen). */
+  readonly afterRewrite: readonly TabView[]
+  /** After every root was deleted and a task forged under an honest id. */
+  readonly afterErase: readonly TabView[]
   readonly afterReload: readonly TabView[]
   readonly newTask: { ok: boolean; error?: string }
 }
@@ -42,35 +45,38 @@ export interface RewriteEraseObservations {
 const views = async (room: HonestRoom): Promise<TabView[]> =>
   Promise.all(room.peers.map(async (p) => ({ tasks: await listedTasks(p.page), forgedShown: await forgedTextShown(p.page, [FORGED_RESULT, FORGED_TASK]) })))
 
+/** Marks the end of an attack and waits until every honest doc holds the mark (false after 60 s). */
+async function attackArrived(room: HonestRoom, hostile: Hostile, mark: string, send = true): Promise<boolean> {
+  if (send) await hostile.call('sentinel', mark)
+  try {
+    for (const p of room.peers) await expect.poll(() => sentinelSeen(p.page), { timeout: 60_000 }).toBe(mark)
+    return true
+  } catch {
+    return false
+  }
+}
+
 /**
- * Two answered tasks; then the hostile client rewrites every result, adds a
- * task under the first honest tab's id and deletes every root. Observed
- * right after the attack, and after every honest tab reloads.
+ * Two answered tasks; then the hostile client rewrites every result
+ * (observed), deletes every root and adds a task under the first honest
+ * tab's id (observed), and every honest tab reloads (observed).
  */
 export async function rewriteEraseScenario(room: HonestRoom, hostile: Hostile): Promise<RewriteEraseObservations> {
   const pages = room.peers.map((p) => p.page)
   const tasksBefore = [await submitAndAwait(pages[0]!, pages, 'Why is the sky blue'), await submitAndAwait(pages[1 % pages.length]!, pages, 'How do tides work')]
-  const before = (await listedTasks(pages[0]!)).length
-  await expectHostileSynced(hostile, room.peers.length, before)
+  await expectHostileSynced(hostile, room.peers.length, (await listedTasks(pages[0]!)).length)
   const victim = await selfId(pages[0]!)
   await hostile.call('rewriteResults', FORGED_RESULT)
-  await hostile.call('forgeUnderId', victim, 'honest tab', FORGED_TASK)
+  const rewrite = await attackArrived(room, hostile, 'rewrite')
+  const afterRewrite = await views(room)
   await hostile.call('deleteRoots')
-  await hostile.call('sentinel', 'rewrite-erase')
-  const arrived = async (): Promise<boolean> => {
-    try {
-      for (const p of pages) await expect.poll(() => sentinelSeen(p), { timeout: 60_000 }).toBe('rewrite-erase')
-      return true
-    } catch {
-      return false
-    }
-  }
-  const attackArrived = await arrived()
-  const afterAttack = await views(room)
+  await hostile.call('forgeUnderId', victim, 'honest tab', FORGED_TASK)
+  const erase = await attackArrived(room, hostile, 'erase')
+  const afterErase = await views(room)
   await reloadAll(room)
-  await arrived()
+  const reload = await attackArrived(room, hostile, 'erase', false)
   const afterReload = await views(room)
-  return { tasksBefore, attackArrived, afterAttack, afterReload, newTask: await answered(room, 'A task after the attack') }
+  return { tasksBefore, arrived: { rewrite, erase, reload }, afterRewrite, afterErase, afterReload, newTask: await answered(room, 'A task after the attack') }
 }
 
 export interface FloodObservations {
