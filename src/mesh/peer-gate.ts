@@ -9,7 +9,9 @@
  *    cap is swallowed before y-webrtc's listener sees it; chunk frames are
  *    reassembled first (chunking.ts);
  *  - each conn's simple-peer `send` is wrapped: a message over the frame
- *    limit goes out in chunks instead of failing silently;
+ *    limit goes out in chunks instead of failing silently, and every frame
+ *    is paced to stay inside the caps the receiver applies to us
+ *    (send-pacer.ts: relaying a cut-off flooder must not get us cut off);
  *  - the BroadcastChannel subscriber (same-browser tabs) is swapped for one
  *    that checks size and decode budget first (decrypting a copy in keyed
  *    rooms, as y-webrtc does). Same-origin tabs share no peer id per
@@ -21,7 +23,8 @@ import * as bc from 'lib0/broadcastchannel'
 import * as decoding from 'lib0/decoding'
 import { createLogger } from '../log'
 import { isChunkFrame, MAX_REASSEMBLED_BYTES, Reassembler, splitMessage } from './chunking'
-import { chargePeer, scanPeerMessage, type Admission, type CapViolation, type PeerAllowance, type TransportCaps } from './transport-caps'
+import { pacerPolicy, SendPacer } from './send-pacer'
+import { chargePeer, scanPeerMessage, shouldLog, type Admission, type CapViolation, type PeerAllowance, type TransportCaps } from './transport-caps'
 
 const log = createLogger('mesh')
 
@@ -55,6 +58,13 @@ export interface PeerGateHooks {
   /** Messages from these peers are dropped without counting (they were already cut off). */
   isDistrusted(peerId: string): boolean
   onViolation(source: string, reason: CapViolation, detail: string): void
+  /** Timer for outgoing pacing; setTimeout by default. */
+  schedule?(ms: number, fn: () => void): () => void
+}
+
+const defaultSchedule = (ms: number, fn: () => void): (() => void) => {
+  const t = setTimeout(fn, ms)
+  return () => clearTimeout(t)
 }
 
 const GATED = Symbol('mindos-gated')
@@ -62,6 +72,7 @@ const GATED = Symbol('mindos-gated')
 export class PeerGate {
   private readonly allowances = new Map<string, PeerAllowance>()
   private readonly rejected = new Map<string, PeerRejections>()
+  private readonly logged = new Map<string, number>()
   private bcChain: Promise<unknown> = Promise.resolve()
   private nextMessageId = 1
 
@@ -103,18 +114,26 @@ export class PeerGate {
     const emit = peer.emit
     const send = peer.send
     const reassembler = new Reassembler()
+    const pacer = new SendPacer(pacerPolicy(this.caps), { now: () => this.hooks.now(), schedule: this.hooks.schedule ?? defaultSchedule, send: (frame) => send.call(peer, frame) })
+    let droppedLogged = 0
     peer.emit = (event: string, ...args: unknown[]): boolean => {
+      if (event === 'close') pacer.clear()
       if (event !== 'data') return emit.call(peer, event, ...args)
       const message = this.admitWebrtc(conn.remotePeerId, args[0], reassembler)
       return message ? emit.call(peer, 'data', message) : false
     }
     peer.send = (data: unknown): void => {
-      if (!(data instanceof Uint8Array) || data.length <= this.caps.maxMessageBytes) return send.call(peer, data)
+      if (!(data instanceof Uint8Array)) return send.call(peer, data)
       if (data.length > MAX_REASSEMBLED_BYTES) {
         log.warn(`not sending a ${data.length}-byte message to ${conn.remotePeerId.slice(0, 8)}: over ${MAX_REASSEMBLED_BYTES} bytes even in chunks`)
         return
       }
-      for (const frame of splitMessage(data, this.nextMessageId++)) send.call(peer, frame)
+      const frames = data.length <= this.caps.maxMessageBytes ? [data] : splitMessage(data, this.nextMessageId++)
+      for (const frame of frames) pacer.push(frame)
+      if (pacer.droppedFrames() > droppedLogged) {
+        droppedLogged = pacer.droppedFrames()
+        if (shouldLog(this.logged, conn.remotePeerId, this.hooks.now())) log.warn(`send queue to ${conn.remotePeerId.slice(0, 8)} is full (relaying a flood?): ${droppedLogged} frames dropped so far`)
+      }
     }
   }
 

@@ -1,0 +1,122 @@
+/**
+ * The honest side of the hostile-client scenarios: a room of our app's tabs
+ * (separate Chromium processes, simulated engine) and what a person, or the
+ * page's own diagnostics (window.__mindos), can observe in them.
+ */
+import { expect, type Page } from '@playwright/test'
+import { closeAll, expectPeerCount, launchPeer, reopen, startServer, uniqueRoom, type Peer } from '../harness'
+import type { SwarmServer } from '../../../signaling-server/server'
+import { JUNK_MAP, SENTINEL_MAP } from './names'
+
+export interface HonestRoom {
+  readonly server: SwarmServer
+  readonly peers: Peer[]
+  readonly room: string
+  readonly key: string | undefined
+  readonly url: string
+  close(extra?: () => Promise<void>): Promise<void>
+}
+
+export interface ListedTask {
+  readonly id: string
+  readonly status: string
+  readonly text: string
+}
+
+export interface Rejection {
+  readonly source: string
+  readonly node: string | null
+  readonly total: number
+  readonly byReason: Record<string, number>
+  readonly distrustedUntil: number | null
+}
+
+/** Long: five agents share two cores, and each honest tab runs its own Chromium. */
+export const SLOW = 180_000
+
+export async function openHonestRoom(n: number, opts: { key?: string; simTps?: number } = {}): Promise<HonestRoom> {
+  const server = await startServer()
+  const room = uniqueRoom('hostile')
+  const url = `${server.url}/?engine=sim&simTps=${opts.simTps ?? 400}&seed=1#room=${room}${opts.key ? `&key=${opts.key}` : ''}`
+  const peers: Peer[] = []
+  const close = async (extra?: () => Promise<void>): Promise<void> => {
+    await extra?.().catch(() => undefined)
+    await closeAll(peers, server)
+  }
+  try {
+    peers.push(...(await Promise.all(Array.from({ length: n }, () => launchPeer()))))
+    await Promise.all(peers.map((p) => p.page.goto(url)))
+    for (const p of peers) await honestReady(p.page, n - 1)
+  } catch (err) {
+    await close()
+    throw err
+  }
+  return { server, peers, room, key: opts.key, url, close }
+}
+
+export async function honestReady(page: Page, otherPeers: number): Promise<void> {
+  await expectPeerCount(page, otherPeers)
+  await expect(page.getByTestId('engine-status')).toHaveAttribute('data-state', 'ready', { timeout: SLOW })
+}
+
+/** Submits a task on `page`; resolves with its id once every page lists it as done. */
+export async function submitAndAwait(page: Page, pages: readonly Page[], title: string): Promise<string> {
+  await page.getByTestId('task-input').fill(title)
+  await page.getByTestId('task-submit').click()
+  const item = page.getByTestId('task').filter({ hasText: title })
+  await expect(item).toHaveCount(1)
+  const id = (await item.getAttribute('data-task-id')) ?? ''
+  for (const p of pages) await expect(p.locator(`[data-testid="task"][data-task-id="${id}"]`)).toHaveAttribute('data-status', 'done', { timeout: SLOW })
+  return id
+}
+
+export async function listedTasks(page: Page): Promise<ListedTask[]> {
+  return page.getByTestId('task').evaluateAll((els) => els.map((e) => ({ id: e.getAttribute('data-task-id') ?? '', status: e.getAttribute('data-status') ?? '', text: (e.textContent ?? '').slice(0, 200) })))
+}
+
+/** Opens every listed task (its answer and graph) and reports which of `markers` the page shows anywhere, attributes included. */
+export async function forgedTextShown(page: Page, markers: readonly string[]): Promise<string[]> {
+  const seen = new Set<string>()
+  const check = async (): Promise<void> => {
+    const html = await page.content()
+    for (const m of markers) if (html.includes(m)) seen.add(m)
+  }
+  await check()
+  for (const t of await listedTasks(page)) {
+    await page.locator(`[data-testid="task"][data-task-id="${t.id}"]`).click()
+    await check()
+  }
+  return [...seen]
+}
+
+export async function rejections(page: Page): Promise<Rejection[]> {
+  return page.evaluate(() => (window as unknown as { __mindos: { mesh: () => { rejections: Rejection[] } } }).__mindos.mesh().rejections)
+}
+
+export async function selfId(page: Page): Promise<string> {
+  return (await page.getByTestId('self-id').textContent()) ?? ''
+}
+
+/** Characters of hostile junk (client.ts JUNK_MAP) this tab's doc holds. */
+export async function junkChars(page: Page): Promise<number> {
+  return page.evaluate((name) => {
+    const doc = (window as unknown as { __mindos: { doc: { getMap: (n: string) => Map<string, unknown> } } }).__mindos.doc
+    let n = 0
+    for (const v of doc.getMap(name).values()) n += typeof v === 'string' ? v.length : 8
+    return n
+  }, JUNK_MAP)
+}
+
+export async function sentinelSeen(page: Page): Promise<string | null> {
+  return page.evaluate((name) => {
+    const doc = (window as unknown as { __mindos: { doc: { getMap: (n: string) => Map<string, unknown> } } }).__mindos.doc
+    const v = doc.getMap(name).get('last')
+    return typeof v === 'string' ? v : null
+  }, SENTINEL_MAP)
+}
+
+/** Reloads every honest tab (same profile, so the same IndexedDB) and waits until it is back in the mesh. */
+export async function reloadAll(room: HonestRoom): Promise<void> {
+  for (const p of room.peers) await reopen(p, room.url)
+  for (const p of room.peers) await honestReady(p.page, room.peers.length - 1)
+}
