@@ -6,6 +6,7 @@
 import * as Y from 'yjs'
 import './ui/styles.css'
 import { systemClock, systemRandom } from './clock'
+import { createWorkerClock } from './worker-clock'
 import { createLogger } from './log'
 import { Board, indexedDbPersistence } from './board'
 import {
@@ -89,10 +90,14 @@ async function start(root: HTMLElement): Promise<void> {
     return { roles: donor.roles, tokensPerSec: s.tokensPerSec ?? 0, load: busyMeter.load(), visible: document.visibilityState === 'visible', canWork: !donor.paused && (s.state === 'ready' || s.state === 'generating') }
   }
   const self = { id: identity.id, name: identity.name }
+  // Lease beats and scheduler ticks on a worker timer: hidden tabs keep their leases alive.
+  const leaseClock = createWorkerClock()
   const schedulers = [
-    new SwarmScheduler({ board, self, peers: () => mesh.peers(), profile, inference, clock: systemClock, slot }),
-    new SwarmScheduler({ board: privateBoard, self, peers: () => [], profile, inference, clock: systemClock, slot }),
+    new SwarmScheduler({ board, self, peers: () => mesh.peers(), profile, inference, clock: leaseClock, slot }),
+    new SwarmScheduler({ board: privateBoard, self, peers: () => [], profile, inference, clock: leaseClock, slot }),
   ]
+  // Thawed: look at once (the scheduler also notices the lost time on its own).
+  document.addEventListener('resume', () => schedulers.forEach((s) => s.poke()))
 
   // ---- UI ----
   let selectedRoot: string | null = null
@@ -216,7 +221,7 @@ async function start(root: HTMLElement): Promise<void> {
     })
   }
   // Devtools and e2e diagnostics only; nothing in the app reads it.
-  ;(window as unknown as { __mindos?: unknown }).__mindos = { mesh: () => mesh.debugSnapshot(), identity, doc }
+  ;(window as unknown as { __mindos?: unknown }).__mindos = { mesh: () => mesh.debugSnapshot(), peers: () => mesh.peers().map((p) => p.presence.id), identity, doc }
   log.info(`joined room "${params.room}" as ${identity.name} (${identity.id})`)
 }
 

@@ -15,6 +15,7 @@
  */
 import type * as Y from 'yjs'
 import { WebrtcProvider } from 'y-webrtc'
+import { removeAwarenessStates } from 'y-protocols/awareness'
 import { createLogger } from '../log'
 import type { Clock } from '../clock'
 import { computePeers, type AwarenessEntry, type PeerView } from './peer-directory'
@@ -122,6 +123,10 @@ export class WebrtcMesh implements MeshAdapter {
     this.provider.awareness.on('change', this.refresh)
     this.provider.on('peers', this.refresh)
     this.provider.on('status', this.refresh)
+    if (typeof window !== 'undefined') {
+      window.addEventListener('pagehide', this.goodbye)
+      window.addEventListener('pageshow', this.comeBack)
+    }
     this.timers.push(setInterval(this.tick, 1_000))
     this.timers.push(setInterval(this.beat, this.heartbeatMs))
   }
@@ -177,10 +182,35 @@ export class WebrtcMesh implements MeshAdapter {
   }
 
   destroy(): void {
+    if (typeof window !== 'undefined') {
+      window.removeEventListener('pagehide', this.goodbye)
+      window.removeEventListener('pageshow', this.comeBack)
+    }
     for (const t of this.timers) clearInterval(t)
     this.provider.awareness.off('change', this.refresh)
     this.provider.destroy()
     this.listeners.clear()
+  }
+
+  /**
+   * The tab is going away (closed, navigated, or put in the back/forward
+   * cache): tell peers now, so they drop us from their peer list and re-queue
+   * our leases at once instead of waiting for silence. y-webrtc does this on
+   * `beforeunload` only, which does not fire for every close (and never for
+   * the back/forward cache); `pagehide` does.
+   */
+  private readonly goodbye = (): void => {
+    log.info('page hidden for good: announcing our departure')
+    removeAwarenessStates(this.provider.awareness, [this.provider.awareness.clientID], 'pagehide')
+    this.provider.disconnect()
+  }
+
+  /** Back from the back/forward cache: rejoin. */
+  private readonly comeBack = (event: PageTransitionEvent): void => {
+    if (!event.persisted) return
+    log.info('page restored from the back/forward cache: rejoining')
+    this.provider.connect()
+    this.publishPresence()
   }
 
   private isDistrusted(peerId: string): boolean {
