@@ -11,6 +11,7 @@
  * 2. The swarm benchmarks from bench/swarm.ts, when that file exists.
  * 3. Signed-record costs and the transport gate's pre-scan (bench/trust.ts).
  * 4. The swarm API through donor tabs (bench/api.ts), when that file exists.
+ * 5. Failover: closed, SIGKILLed, frozen tab → re-queue time, peer-list drop (bench/failover.ts).
  */
 import { existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'
@@ -21,6 +22,7 @@ import { startSwarmServer } from '../signaling-server/server'
 import { ensureTinyFixture } from '../signaling-server/tiny-fixture'
 import { closeAll, distDir, launchPeer, type Peer } from '../tests/e2e/harness'
 import { benchTrust } from './trust'
+import { benchFailover } from './failover'
 
 /**
  * Runs per backend after the warm-ups. WASM timings on a small machine swing
@@ -186,6 +188,8 @@ async function main(): Promise<void> {
     const mod = (await import(pathToFileURL(api).href)) as { benchApi?: () => Promise<string> }
     if (typeof mod.benchApi === 'function') process.stdout.write(`\n${await mod.benchApi()}\n`)
   }
+  // 5. Failover table (bench/failover.ts): close, SIGKILL, freeze → re-queue and peer-list drop.
+  process.stdout.write(`\n${await benchFailover()}\n`)
 }
 
 main().catch((err: unknown) => {
