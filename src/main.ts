@@ -58,10 +58,10 @@ async function start(root: HTMLElement): Promise<void> {
 
   // Shared board: synced by the mesh, kept in IndexedDB. Private board: IndexedDB only, never meshed.
   const doc = new Y.Doc()
-  const persistence = indexedDbPersistence(`mindos-board:${params.room}`, doc)
+  const persistence = indexedDbPersistence(`mindos-board:${params.room}`, doc, systemClock)
   const board = new Board(doc, systemClock, systemRandom)
   const privateDoc = new Y.Doc()
-  const privatePersistence = indexedDbPersistence(`mindos-private:${params.room}:${identity.id}`, privateDoc)
+  const privatePersistence = indexedDbPersistence(`mindos-private:${params.room}:${identity.id}`, privateDoc, systemClock)
   const privateBoard = new Board(privateDoc, systemClock, systemRandom, true)
   const mesh = new WebrtcMesh({
     doc,
@@ -193,6 +193,10 @@ async function start(root: HTMLElement): Promise<void> {
     render()
   })
   document.addEventListener('visibilitychange', publishPresence)
+  // Storage trouble (quota, write errors) shows in the header; the tab keeps working from memory.
+  const showStorage = (): void => header.setStorageProblem([persistence.status(), privatePersistence.status()].map((s) => (s.state === 'failing' ? s.message : null)).find((m) => m !== null) ?? null)
+  persistence.onStatus(showStorage)
+  privatePersistence.onStatus(showStorage)
   void persistence.loaded.then(render)
   void privatePersistence.loaded.then(render)
   setInterval(render, 30_000) // keeps "n min ago" honest
