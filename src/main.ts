@@ -57,6 +57,8 @@ async function start(root: HTMLElement): Promise<void> {
   const store = browserStore()
 
   // Shared board: synced by the mesh, kept in IndexedDB. Private board: IndexedDB only, never meshed.
+  // Lease beats, scheduler ticks and presence heartbeats on a worker timer: hidden tabs keep their leases and stay in peer lists.
+  const leaseClock = createWorkerClock()
   const doc = new Y.Doc()
   const persistence = indexedDbPersistence(`mindos-board:${params.room}`, doc, systemClock)
   const board = new Board(doc, systemClock, systemRandom)
@@ -69,7 +71,7 @@ async function start(root: HTMLElement): Promise<void> {
     password: params.key,
     signalingUrls: params.signalingUrls,
     iceServers: params.iceServers,
-    clock: systemClock,
+    clock: leaseClock,
     ...(identity.keyId ? { keyId: identity.keyId } : {}),
   })
 
@@ -90,8 +92,6 @@ async function start(root: HTMLElement): Promise<void> {
     return { roles: donor.roles, tokensPerSec: s.tokensPerSec ?? 0, load: busyMeter.load(), visible: document.visibilityState === 'visible', canWork: !donor.paused && (s.state === 'ready' || s.state === 'generating') }
   }
   const self = { id: identity.id, name: identity.name }
-  // Lease beats and scheduler ticks on a worker timer: hidden tabs keep their leases alive.
-  const leaseClock = createWorkerClock()
   const schedulers = [
     new SwarmScheduler({ board, self, peers: () => mesh.peers(), profile, inference, clock: leaseClock, slot }),
     new SwarmScheduler({ board: privateBoard, self, peers: () => [], profile, inference, clock: leaseClock, slot }),
