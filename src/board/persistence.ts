@@ -55,7 +55,11 @@ export function indexedDbPersistence(storeName: string, doc: Y.Doc, clock: Clock
     const db = internals.db
     if (!db) return Promise.resolve()
     const [store] = idb.transact(db, ['updates'])
-    return idb.addAutoKey(store!, update as never) // lib0 types omit Uint8Array; y-indexeddb stores exactly this
+    const done = committed(store!.transaction)
+    // lib0 types omit Uint8Array; y-indexeddb stores exactly this. The request itself can
+    // succeed and the commit still fail (quota): the transaction reports the failure.
+    idb.addAutoKey(store!, update as never).catch(() => {})
+    return done
   }
   const failed = (err: unknown): void => {
     if (destroyed) return
@@ -95,8 +99,11 @@ export function indexedDbPersistence(storeName: string, doc: Y.Doc, clock: Clock
     const db = internals.db
     if (!db) return
     const [store] = idb.transact(db, ['updates'])
+    const done = committed(store!.transaction)
+    done.catch(() => {}) // awaited below; a failure before then is not unhandled
     const key = await idb.addAutoKey(store!, Y.encodeStateAsUpdate(doc) as never)
     await idb.del(store!, idb.createIDBKeyRangeUpperBound(key as number, true))
+    await done
     internals._dbsize = 1
   }
 
@@ -128,4 +135,12 @@ export function indexedDbPersistence(storeName: string, doc: Y.Doc, clock: Clock
       return provider.destroy()
     },
   }
+}
+
+/** Resolves when the transaction commits; rejects with its error when it aborts (quota exceeded, I/O error). */
+function committed(tx: IDBTransaction): Promise<void> {
+  return new Promise((resolve, reject) => {
+    tx.addEventListener('complete', () => resolve())
+    tx.addEventListener('abort', () => reject(tx.error ?? new DOMException('the IndexedDB transaction was aborted', 'AbortError')))
+  })
 }
