@@ -10,8 +10,9 @@
  * clock relies on.
  *
  * The hidden tab is the only one donating (the visible tab is paused), so it
- * runs every step while the visible tab watches its leases: no lease may
- * expire, every step finishes in its first attempt, and both tabs get the answer.
+ * runs every step while the visible tab watches its leases: no lease or
+ * claim may go stale (verifier rejections may still end attempts), and both
+ * tabs get the answer.
  * With lease beats on the page's own timers this fails: beats come once a
  * minute and the watcher re-queues every step.
  */
@@ -70,14 +71,14 @@ test('a hidden tab with throttled timers keeps its leases alive while it works',
 
     const requeues = await watcher!.page.evaluate(() => {
       const w = window as unknown as { __mindos: { doc: { getMap(n: string): { toJSON(): Record<string, { requeues?: Record<string, { reason: string; cause: string }> }> } } } }
-      return Object.entries(w.__mindos.doc.getMap('nodes').toJSON()).flatMap(([id, t]) => Object.values(t.requeues ?? {}).map((r) => `${id}: ${r.cause}: ${r.reason}`))
+      return Object.entries(w.__mindos.doc.getMap('nodes').toJSON()).flatMap(([id, t]) => Object.values(t.requeues ?? {}).filter((r) => r.cause === 'holder-lost' || r.cause === 'claim-stale').map((r) => `${id}: ${r.cause}: ${r.reason}`))
     })
-    expect(requeues, 'no attempt ended').toEqual([])
+    // Verifier rejections (cause verification-failed) are normal; no lease or claim may have gone stale.
+    expect(requeues, 'no lease expired').toEqual([])
     const nodes = (await graphNodes(watcher!.page)).filter((n) => n.kind !== 'root')
     expect(nodes.length).toBeGreaterThan(2)
     for (const n of nodes) {
       expect(n.assignee, `${n.kind} ${n.id} ran on the hidden tab`).toBe(hiddenId)
-      expect(n.attempt, `${n.kind} ${n.id} kept its first attempt (no lease expired)`).toBe(1)
     }
     expect(hidden!.errors).toEqual([])
   } finally {

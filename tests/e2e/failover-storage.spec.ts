@@ -8,7 +8,11 @@ import { test, expect } from '@playwright/test'
 import { closeAll, launchPeer, startServer, uniqueRoom } from './harness'
 import { submit } from './failover-harness'
 
-test('a full storage quota shows a clear message, the tab keeps working, and the board is saved once storage works again', async () => {
+// FIXME (issue #12, storage): with the quota overridden to 1 byte, board writes still succeed in
+// this Chromium (no failure reached the page on two runs, also after checking transaction
+// aborts), so this test cannot yet produce the failure it checks. The pure policy is unit-tested
+// (tests/unit/storage-retry.test.ts); the write path in src/board/persistence.ts is not e2e-proven.
+test.fixme('a full storage quota shows a clear message, the tab keeps working, and the board is saved once storage works again', async () => {
   const server = await startServer()
   const peer = await launchPeer()
   try {
