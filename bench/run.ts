@@ -15,6 +15,7 @@
  * 5. Signed-record costs and the transport gate's pre-scan (bench/trust.ts).
  * 6. The swarm API through donor tabs (bench/api.ts), when that file exists.
  * 7. The fixture swarm on real wasm inference, 2 tabs vs 1 (bench/fixture-swarm.ts).
+ * 8. Failover: closed, SIGKILLed, frozen tab → re-queue time, peer-list drop (bench/failover.ts).
  */
 import { existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'
@@ -25,6 +26,7 @@ import { startSwarmServer } from '../signaling-server/server'
 import { ensureTinyFixture } from '../signaling-server/tiny-fixture'
 import { closeAll, distDir, launchPeer, type Peer } from '../tests/e2e/harness'
 import { benchTrust } from './trust'
+import { benchFailover } from './failover'
 
 /**
  * Runs per backend after the warm-ups. WASM timings on a small machine swing
@@ -250,6 +252,8 @@ async function main(): Promise<void> {
   }
   const { benchFixtureSwarm } = await import('./fixture-swarm')
   process.stdout.write(`\n${await benchFixtureSwarm()}\n`)
+  // 8. Failover table (bench/failover.ts): close, SIGKILL, freeze → re-queue and peer-list drop.
+  process.stdout.write(`\n${await benchFailover()}\n`)
 }
 
 main().catch((err: unknown) => {

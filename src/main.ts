@@ -6,6 +6,7 @@
 import * as Y from 'yjs'
 import './ui/styles.css'
 import { systemClock, systemRandom } from './clock'
+import { createWorkerClock } from './worker-clock'
 import { createLogger } from './log'
 import { Board, debugBoard, indexedDbPersistence } from './board'
 import {
@@ -59,11 +60,13 @@ async function start(root: HTMLElement): Promise<void> {
   const store = browserStore()
 
   // Shared board: synced by the mesh, kept in IndexedDB. Private board: IndexedDB only, never meshed.
+  // Lease beats, scheduler ticks and presence heartbeats on a worker timer: hidden tabs keep their leases and stay in peer lists.
+  const leaseClock = createWorkerClock()
   const doc = new Y.Doc()
-  const persistence = indexedDbPersistence(`mindos-board:${params.room}`, doc)
+  const persistence = indexedDbPersistence(`mindos-board:${params.room}`, doc, systemClock)
   const board = new Board(doc, systemClock, systemRandom)
   const privateDoc = new Y.Doc()
-  const privatePersistence = indexedDbPersistence(`mindos-private:${params.room}:${identity.id}`, privateDoc)
+  const privatePersistence = indexedDbPersistence(`mindos-private:${params.room}:${identity.id}`, privateDoc, systemClock)
   const privateBoard = new Board(privateDoc, systemClock, systemRandom, true)
   const mesh = new WebrtcMesh({
     doc,
@@ -71,7 +74,7 @@ async function start(root: HTMLElement): Promise<void> {
     password: params.key,
     signalingUrls: params.signalingUrls,
     iceServers: params.iceServers,
-    clock: systemClock,
+    clock: leaseClock,
     ...(identity.keyId ? { keyId: identity.keyId } : {}),
   })
 
@@ -95,9 +98,11 @@ async function start(root: HTMLElement): Promise<void> {
   }
   const self = { id: identity.id, name: identity.name }
   const schedulers = [
-    new SwarmScheduler({ board, self, peers: () => mesh.peers(), profile, inference, clock: systemClock, slot }),
-    new SwarmScheduler({ board: privateBoard, self, peers: () => [], profile, inference, clock: systemClock, slot }),
+    new SwarmScheduler({ board, self, peers: () => mesh.peers(), profile, inference, clock: leaseClock, slot }),
+    new SwarmScheduler({ board: privateBoard, self, peers: () => [], profile, inference, clock: leaseClock, slot }),
   ]
+  // Thawed: look at once (the scheduler also notices the lost time on its own).
+  document.addEventListener('resume', () => schedulers.forEach((s) => s.poke()))
 
   // ---- UI ----
   let selectedRoot: string | null = null
@@ -211,6 +216,10 @@ async function start(root: HTMLElement): Promise<void> {
     render()
   })
   document.addEventListener('visibilitychange', publishPresence)
+  // Storage trouble (quota, write errors) shows in the header; the tab keeps working from memory.
+  const showStorage = (): void => header.setStorageProblem([persistence.status(), privatePersistence.status()].map((s) => (s.state === 'failing' ? s.message : null)).find((m) => m !== null) ?? null)
+  persistence.onStatus(showStorage)
+  privatePersistence.onStatus(showStorage)
   void persistence.loaded.then(render)
   void privatePersistence.loaded.then(render)
   setInterval(render, 30_000) // keeps "n min ago" honest
@@ -239,7 +248,7 @@ async function start(root: HTMLElement): Promise<void> {
     })
   }
   // Devtools and e2e diagnostics only; nothing in the app reads it.
-  ;(window as unknown as { __mindos?: unknown }).__mindos = { mesh: () => mesh.debugSnapshot(), tasks: () => debugBoard(board), identity, doc, board }
+  ;(window as unknown as { __mindos?: unknown }).__mindos = { mesh: () => mesh.debugSnapshot(), tasks: () => debugBoard(board), peers: () => mesh.peers().map((p) => p.presence.id), identity, doc, board }
   log.info(`joined room "${params.room}" as ${identity.name} (${identity.id})`)
 }
 

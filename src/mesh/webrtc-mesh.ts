@@ -15,6 +15,7 @@
  */
 import type * as Y from 'yjs'
 import { WebrtcProvider } from 'y-webrtc'
+import { removeAwarenessStates } from 'y-protocols/awareness'
 import { createLogger } from '../log'
 import type { Clock } from '../clock'
 import { computePeers, type AwarenessEntry, type PeerView } from './peer-directory'
@@ -85,7 +86,7 @@ export class WebrtcMesh implements MeshAdapter {
   private currentStatus: MeshStatus
   private lastSnapshot = ''
   private readonly reportedInvalid = new Set<number>()
-  private readonly timers: ReturnType<typeof setInterval>[] = []
+  private readonly timers = new Set<() => void>()
   private readonly policy: PendingPolicy
   private readonly baseMaxConns: number
   private readonly heartbeatMs: number
@@ -122,8 +123,14 @@ export class WebrtcMesh implements MeshAdapter {
     this.provider.awareness.on('change', this.refresh)
     this.provider.on('peers', this.refresh)
     this.provider.on('status', this.refresh)
-    this.timers.push(setInterval(this.tick, 1_000))
-    this.timers.push(setInterval(this.beat, this.heartbeatMs))
+    if (typeof window !== 'undefined') {
+      window.addEventListener('pagehide', this.goodbye)
+      window.addEventListener('pageshow', this.comeBack)
+    }
+    // On opts.clock (a worker timer in the app): a hidden tab's own timers fire once a
+    // minute after 5 minutes hidden, and peers drop presence not renewed for 30 s.
+    this.every(1_000, this.tick)
+    this.every(this.heartbeatMs, this.beat)
   }
 
   status(): MeshStatus {
@@ -177,10 +184,48 @@ export class WebrtcMesh implements MeshAdapter {
   }
 
   destroy(): void {
-    for (const t of this.timers) clearInterval(t)
+    if (typeof window !== 'undefined') {
+      window.removeEventListener('pagehide', this.goodbye)
+      window.removeEventListener('pageshow', this.comeBack)
+    }
+    for (const cancel of this.timers) cancel()
+    this.timers.clear()
     this.provider.awareness.off('change', this.refresh)
     this.provider.destroy()
     this.listeners.clear()
+  }
+
+  /**
+   * The tab is going away (closed, navigated, or put in the back/forward
+   * cache): tell peers now, so they drop us from their peer list and re-queue
+   * our leases at once instead of waiting for silence. y-webrtc does this on
+   * `beforeunload` only, which does not fire for every close (and never for
+   * the back/forward cache); `pagehide` does.
+   */
+  private readonly goodbye = (): void => {
+    log.info('page hidden for good: announcing our departure')
+    removeAwarenessStates(this.provider.awareness, [this.provider.awareness.clientID], 'pagehide')
+    this.provider.disconnect()
+  }
+
+  /** Back from the back/forward cache: rejoin. */
+  private readonly comeBack = (event: PageTransitionEvent): void => {
+    if (!event.persisted) return
+    log.info('page restored from the back/forward cache: rejoining')
+    this.provider.connect()
+    this.publishPresence()
+  }
+
+  private every(ms: number, fn: () => void): void {
+    let cancel: () => void = () => {}
+    const loop = (): void => {
+      this.timers.delete(cancel)
+      cancel = this.opts.clock.setTimeout(loop, ms)
+      this.timers.add(cancel)
+      fn()
+    }
+    cancel = this.opts.clock.setTimeout(loop, ms)
+    this.timers.add(cancel)
   }
 
   private isDistrusted(peerId: string): boolean {

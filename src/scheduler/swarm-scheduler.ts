@@ -46,9 +46,11 @@ export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = {
   delta: 400,
   settleMs: 500,
   fastSettleMs: 150,
+  // Beats come from a worker-backed timer that background throttling does not starve
+  // (src/worker-clock.ts), so a silence of 4 beats means the holder is gone or frozen.
   beatMs: 1_000,
-  leaseTimeoutMs: 8_000,
-  claimTimeoutMs: 8_000,
+  leaseTimeoutMs: 4_000,
+  claimTimeoutMs: 5_000,
   joinGraceMs: 10_000,
   partialFlushMs: 300,
   idleTickMs: 1_000,
@@ -81,7 +83,19 @@ interface Running {
   readonly attempt: number
   readonly abort: AbortController
   beat: number
+  /** Local time of our last beat: a longer gap than lostLeaseAfterMs means peers may have ended the attempt. */
+  lastBeatAt: number
   lostReason?: string
+}
+
+/**
+ * A holder that could not beat for this long (frozen, suspended, debugger
+ * paused) treats its lease as lost: peers expire it after leaseTimeoutMs of
+ * silence on their clocks, and a late result for an ended attempt would
+ * still win in derive.ts (lowest attempt first), so it must never be written.
+ */
+export function lostLeaseAfterMs(cfg: Pick<SchedulerConfig, 'leaseTimeoutMs'>): number {
+  return cfg.leaseTimeoutMs / 2
 }
 
 export function peerCandidate(p: PeerView): Candidate {
@@ -105,12 +119,14 @@ export class SwarmScheduler {
   private running: Running | null = null
   private cancelTimer: (() => void) | null = null
   private readonly startedAt: number
+  private lastTickAt: number
   private stopped = false
   private readonly unsubscribe: () => void
 
   constructor(private readonly deps: SchedulerDeps) {
     this.cfg = { ...DEFAULT_SCHEDULER_CONFIG, ...deps.config }
     this.startedAt = deps.clock.now()
+    this.lastTickAt = this.startedAt
     this.unsubscribe = deps.board.onChange(() => this.schedule(0))
     this.schedule(0)
   }
@@ -150,6 +166,13 @@ export class SwarmScheduler {
     if (this.stopped) return
     const { board, clock, self } = this.deps
     const now = clock.now()
+    // We were not watching (frozen, suspended): silences we "saw" are our own; judge leases afresh.
+    if (now - this.lastTickAt > lostLeaseAfterMs(this.cfg) + this.cfg.idleTickMs) {
+      log.info(`this tab lost ${Math.round((now - this.lastTickAt) / 1000)} s (frozen or suspended); re-observing leases`)
+      this.quiet.clear()
+      if (this.running) this.checkLostTime(this.running, now)
+    }
+    this.lastTickAt = now
     const tasks = board.snapshot()
     const derived = deriveBoard(tasks)
     this.observe(derived, now)
@@ -241,14 +264,32 @@ export class SwarmScheduler {
     }
   }
 
+  /**
+   * True (and the run stopped, its attempt ended by us) when this tab went
+   * longer than lostLeaseAfterMs without beating: peers may already have
+   * re-queued it, and nothing it produced may be written.
+   */
+  private checkLostTime(run: Running, now: number): boolean {
+    if (run.lostReason) return true
+    const gap = now - run.lastBeatAt
+    if (gap <= lostLeaseAfterMs(this.cfg)) return false
+    run.lostReason = `this tab could not renew its lease for ${Math.round(gap / 100) / 10} s (frozen or suspended)`
+    log.warn(`stopping ${run.taskId} attempt ${run.attempt}: ${run.lostReason}`)
+    run.abort.abort()
+    // Idempotent: if a peer ended the attempt first, its record stays.
+    this.deps.board.addRequeue(run.taskId as never, { attempt: run.attempt, cause: 'holder-lost', reason: run.lostReason, by: this.deps.self.id })
+    return true
+  }
+
   private start(d: DerivedTask, tasks: readonly TaskSnapshot[], derived: ReadonlyMap<string, DerivedTask>): void {
     const { board, self, clock } = this.deps
     const task = d.task
-    const run: Running = { taskId: task.id, attempt: d.attempt, abort: new AbortController(), beat: 0 }
+    const run: Running = { taskId: task.id, attempt: d.attempt, abort: new AbortController(), beat: 0, lastBeatAt: clock.now() }
     this.running = run
     board.addLease(task.id, { node: self.id, name: self.name, attempt: d.attempt, beat: 0 })
     const beat = (): void => {
-      if (this.running !== run) return
+      if (this.running !== run || this.checkLostTime(run, clock.now())) return
+      run.lastBeatAt = clock.now()
       run.beat++
       board.addLease(task.id, { node: self.id, name: self.name, attempt: d.attempt, beat: run.beat })
       cancelBeat = clock.setTimeout(beat, this.cfg.beatMs)
@@ -271,14 +312,14 @@ export class SwarmScheduler {
       ...(task.kind === 'plan'
         ? {
             onPlanStep: ({ index, step }: StreamedStep) => {
-              if (this.running !== run || run.lostReason) return
+              if (this.running !== run || run.lostReason || this.checkLostTime(run, clock.now())) return
               board.addNodes([planStepNode(task, resultKey, index, step, self, clock.now())])
             },
           }
         : {}),
     })
       .then((out) => {
-        if (run.lostReason) return
+        if (run.lostReason || this.checkLostTime(run, clock.now())) return
         const w = resultWrites(d, out, self, startedAt, clock.now())
         board.addResult(task.id, w.result, w.children, w.requeue)
       })

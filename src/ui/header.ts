@@ -6,6 +6,8 @@ import { createJoinQr } from './join-qr'
 export interface HeaderView {
   readonly element: HTMLElement
   update(status: MeshStatus, peerCount: number): void
+  /** A storage problem for the person (null: none). */
+  setStorageProblem(message: string | null): void
 }
 
 export function createHeader(opts: { room: string; link: string; keyed: boolean; problems: readonly string[] }): HeaderView {
@@ -20,6 +22,7 @@ export function createHeader(opts: { room: string; link: string; keyed: boolean;
     }
     navigator.clipboard?.writeText(opts.link).then(done, () => document.execCommand?.('copy') && done())
   })
+  const storageEl = h('div', { class: 'problems', testid: 'storage-problem', role: 'alert', hidden: true })
   const element = h(
     'header',
     { class: 'app-header' },
@@ -35,10 +38,15 @@ export function createHeader(opts: { room: string; link: string; keyed: boolean;
       createJoinQr(opts.link, opts.keyed),
     ),
     statusEl,
+    storageEl,
     opts.problems.length ? h('div', { class: 'problems', testid: 'url-problems' }, ...opts.problems.map((p) => h('div', {}, p))) : null,
   )
   return {
     element,
+    setStorageProblem(message) {
+      storageEl.hidden = message === null
+      storageEl.textContent = message ?? ''
+    },
     update(status, peerCount) {
       statusEl.dataset.status = status.signaling
       const peers = `${peerCount} peer${peerCount === 1 ? '' : 's'}`
