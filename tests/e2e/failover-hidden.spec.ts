@@ -80,7 +80,10 @@ test('a hidden tab with throttled timers keeps its leases alive while it works',
     for (const n of nodes) {
       expect(n.assignee, `${n.kind} ${n.id} ran on the hidden tab`).toBe(hiddenId)
     }
-    expect(hidden!.errors).toEqual([])
+    // Chromium itself logs this when y-webrtc's signaling client sends on a socket that closed while
+    // the tab's timers were throttled (it reconnects on its next wake-up); nothing of ours threw.
+    const benign = /^WebSocket is already in CLOSING or CLOSED state\.$/
+    expect(hidden!.errors.filter((e) => !benign.test(e))).toEqual([])
   } finally {
     await closeAll([hidden!, watcher!], server)
   }

@@ -134,7 +134,9 @@ test('the fixture runs in the worker on webgpu and on wasm: streamed greedy toke
         expect(run.tokens, `${device} greedy tokens`).toBeGreaterThanOrEqual(MIN_TOKENS)
         expect(run.ids).toHaveLength(run.tokens)
         expect(run.tps).toBeGreaterThan(0)
-        expect(run.steps, `${device}: the reply arrived in pieces`).toBeGreaterThanOrEqual(5)
+        // Streamed text crosses the worker boundary in ~16 ms batches (src/inference/delta-batcher.ts),
+        // so how many pieces a fast reply arrives in depends on the machine's speed; streaming means more than one.
+        expect(run.steps, `${device}: the reply arrived in pieces`).toBeGreaterThanOrEqual(2)
         expect(run.text).toBe(tokenizer.decode(run.ids, { skip_special_tokens: true }))
         runs[device] = run.ids
 
