@@ -117,8 +117,8 @@ export class Board {
   addRequeue(taskId: TaskId, requeue: Requeue): void {
     const entry = this.nodes.get(taskId)
     const map = entry instanceof Y.Map ? entry.get('requeues') : undefined
-    if (map instanceof Y.Map && map.has(String(requeue.attempt))) return
-    this.putRecord(taskId, 'requeues', String(requeue.attempt), requeue)
+    if (map instanceof Y.Map && [...map.keys()].some((k) => k.startsWith(`${requeue.attempt}:`))) return
+    this.putRecord(taskId, 'requeues', recordKey(requeue.attempt, requeue.by), requeue)
   }
 
   /** Fires after any change, local or remote. Returns its own unsubscribe. */

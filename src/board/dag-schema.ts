@@ -7,7 +7,7 @@
  *       claims    `${attempt}:${nodeId}` → Claim      ("I want to run attempt k")
  *       leases    `${attempt}:${nodeId}` → Lease      ("I am running attempt k"; beat renews it)
  *       results   `${attempt}:${nodeId}` → TaskResult (a finished run)
- *       requeues  `${attempt}`           → Requeue    ("attempt k ended without a result")
+ *       requeues  `${attempt}:${by}`     → Requeue    ("attempt k ended without a result"; derive decides which count)
  *       partials  `${attempt}:${nodeId}` → string     (streamed output, batched)
  *
  * Status is never stored: it is derived from these records by the pure
@@ -97,13 +97,20 @@ export interface Requeue {
   /** Verifier feedback handed to the next attempt. */
   readonly feedback?: string
   readonly by: NodeId
+  /**
+   * holder-lost / claim-stale only: the last beat of the winner's lease the
+   * requeuer saw (-1: no lease at all). A later beat by that winner refutes
+   * the requeue, so a hostile tab cannot end a live attempt (derive.ts).
+   */
+  readonly lastBeat?: number
 }
 
 export interface TaskSnapshot extends TaskStatic {
   readonly claims: ReadonlyMap<string, Claim>
   readonly leases: ReadonlyMap<string, Lease>
   readonly results: ReadonlyMap<string, TaskResult>
-  readonly requeues: ReadonlyMap<number, Requeue>
+  /** `${attempt}:${by}` → Requeue: every signer's, authorization happens in derive. */
+  readonly requeues: ReadonlyMap<string, Requeue>
   readonly partials: ReadonlyMap<string, string>
 }
 
@@ -155,7 +162,8 @@ const parsers = {
   },
   requeues: (v: unknown): v is Requeue =>
     isRecord(v) && isCount(v.attempt, 1) && ['holder-lost', 'claim-stale', 'error', 'verification-failed'].includes(String(v.cause)) &&
-    isText(v.reason, 2_000) && (v.feedback === undefined || isText(v.feedback, 2_000, true)) && isNodeId(v.by),
+    isText(v.reason, 2_000) && (v.feedback === undefined || isText(v.feedback, 2_000, true)) && isNodeId(v.by) &&
+    (v.lastBeat === undefined || isCount(v.lastBeat, -1)),
   partials: (v: unknown): v is string => isText(v, MAX_TEXT_LENGTH, true),
 }
 
@@ -163,7 +171,7 @@ const parsers = {
 function keyMatches(kind: (typeof RECORD_MAPS)[number], key: string, value: unknown): boolean {
   if (kind === 'partials') return /^\d+:[a-z0-9-]+$/.test(key)
   const r = value as { attempt: number; node?: string }
-  if (kind === 'requeues') return key === String(r.attempt)
+  if (kind === 'requeues') return key === `${r.attempt}:${(value as Requeue).by}`
   return key === `${r.attempt}:${r.node ?? (value as TaskResult).provenance?.node}`
 }
 
@@ -193,7 +201,7 @@ export function parseTaskSnapshot(key: string, raw: unknown, report: (reason: st
       const map = raw.get(kind)
       if (map instanceof Y.Map) {
         map.forEach((value, recordKeyStr) => {
-          if (parsers[kind](value) && keyMatches(kind, recordKeyStr, value)) out.set(kind === 'requeues' ? Number(recordKeyStr) : recordKeyStr, value)
+          if (parsers[kind](value) && keyMatches(kind, recordKeyStr, value)) out.set(recordKeyStr, value)
           else report(`invalid ${kind} record ${recordKeyStr.slice(0, 40)}`)
         })
       } else if (map !== undefined) report(`${kind} is not a map`)

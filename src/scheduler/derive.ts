@@ -18,7 +18,7 @@
  *    attempt is live (see countsUnder).
  */
 import type { NodeId } from '../mesh/protocol'
-import type { Claim, Lease, TaskId, TaskResult, TaskSnapshot } from '../board/dag-schema'
+import type { Claim, Lease, Requeue, TaskId, TaskResult, TaskSnapshot } from '../board/dag-schema'
 
 export const TaskStatus = {
   pending: 'pending',
@@ -74,9 +74,16 @@ export function pickWinner(taskId: TaskId, attempt: number, claims: Iterable<Cla
   return pool.sort(byScore(taskId))[0]?.node
 }
 
+/** The requeue that ends attempt k, if any: deterministic whichever signer's records arrived first. */
+export function requeueOf(task: TaskSnapshot, attempt: number): Requeue | undefined {
+  let best: Requeue | undefined
+  for (const r of task.requeues.values()) if (r.attempt === attempt && (!best || r.by < best.by)) best = r
+  return best
+}
+
 export function currentAttempt(task: TaskSnapshot): number {
   let attempt = 1
-  while (task.requeues.has(attempt)) attempt++
+  while (requeueOf(task, attempt)) attempt++
   return attempt
 }
 
@@ -126,7 +133,7 @@ function deriveTask(
   derive: (t: TaskSnapshot) => DerivedTask,
 ): DerivedTask {
   const attempt = currentAttempt(task)
-  const lastRequeue = task.requeues.get(attempt - 1)
+  const lastRequeue = requeueOf(task, attempt - 1)
   const feedback = [...task.requeues.values()].filter((r) => r.feedback).sort((a, b) => b.attempt - a.attempt)[0]?.feedback
   const base = { task, attempt, superseded, ...(feedback ? { feedback } : {}) }
   const accepted = acceptedResult(task, verifiersOf, derive)

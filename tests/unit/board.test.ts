@@ -102,14 +102,14 @@ describe('Board.snapshot with hostile peer data', () => {
       claims: { [`1:${A}`]: claim(A, 1), [`1:${B}`]: claim(B, 3), [`2:${C}`]: claim(A, 2), '1:x': 'junk' },
       leases: { [`1:${A}`]: lease(A, 1), [`1:${B}`]: { ...lease(B, 1), beat: -2 } },
       results: { [`1:${A}`]: result(A, 1), [`1:${B}`]: bad, [`2:${C}`]: result(A, 2), [`1:${C}`]: { ...result(C, 1), provenance: { node: C } } },
-      requeues: { '1': requeue(1), '2': requeue(3), '03': requeue(3), '4': { ...requeue(4), cause: 'boredom' } },
+      requeues: { [`1:${A}`]: requeue(1), [`2:${A}`]: requeue(3), [`03:${A}`]: requeue(3), [`4:${A}`]: { ...requeue(4), cause: 'boredom' } },
       partials: { [`1:${A}`]: 'streaming…', 'bad key': 'x', [`2:${B}`]: 7 },
     })
     rawEntry(nodes, 'task-0002', good('task-0002'), { claims: { x: 1 } })
     nodes.get('task-0002') instanceof Y.Map && (nodes.get('task-0002') as Y.Map<unknown>).set('leases', 'not a map')
     const byId = new Map(board.snapshot().map((t) => [t.id, t]))
     const t = byId.get(tid('task-0001'))!
-    expect([[...t.claims.keys()], [...t.leases.keys()], [...t.results.keys()], [...t.requeues.keys()], [...t.partials.keys()]]).toEqual([[`1:${A}`], [`1:${A}`], [`1:${A}`], [1], [`1:${A}`]])
+    expect([[...t.claims.keys()], [...t.leases.keys()], [...t.results.keys()], [...t.requeues.keys()], [...t.partials.keys()]]).toEqual([[`1:${A}`], [`1:${A}`], [`1:${A}`], [`1:${A}`], [`1:${A}`]])
     expect(byId.get(tid('task-0002'))?.leases.size).toBe(0)
     // attempt 1 was requeued; the attempt-2 claim and result filed under 2:C were dropped, so attempt 2 is open
     expect(deriveBoard([...byId.values()]).get(tid('task-0001'))).toMatchObject({ status: 'ready', attempt: 2 })
@@ -158,7 +158,7 @@ describe('Board records', () => {
     expect(updates.length).toBe(before)
     board.addRequeue(plan, requeue(2, { reason: 'other attempt' }))
     const t = board.snapshot().find((x) => x.id === plan)!
-    expect([...t.requeues.entries()].map(([k, q]) => [k, q.reason])).toEqual([[1, 'first'], [2, 'other attempt']])
+    expect([...t.requeues.entries()].map(([k, q]) => [k, q.reason])).toEqual([[`1:${A}`, 'first'], [`2:${A}`, 'other attempt']])
   })
 
   it('writes a result, its children and a requeue as one update, and keeps existing children', () => {
@@ -179,7 +179,7 @@ describe('Board records', () => {
     Y.applyUpdate(dst.doc, fresh1[0]!)
     expect(seen).toEqual([false])
     const byId = new Map(dst.board.snapshot().map((t) => [t.id, t]))
-    expect([byId.get(plan)?.results.size, byId.has(child.id), byId.get(target.id)?.createdAt, byId.get(target.id)?.requeues.get(1)?.cause]).toEqual([2, true, 1, 'verification-failed'])
+    expect([byId.get(plan)?.results.size, byId.has(child.id), byId.get(target.id)?.createdAt, byId.get(target.id)?.requeues.get(`1:${A}`)?.cause]).toEqual([2, true, 1, 'verification-failed'])
   })
 
   it('tells listeners whether a change was local, and stops after unsubscribe', () => {

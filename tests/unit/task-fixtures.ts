@@ -71,7 +71,7 @@ export function snap(s: TaskStatic, r: Records = {}): TaskSnapshot {
     claims: new Map((r.claims ?? []).map((c) => [recordKey(c.attempt, c.node), c])),
     leases: new Map((r.leases ?? []).map((l) => [recordKey(l.attempt, l.node), l])),
     results: new Map((r.results ?? []).map((x) => [recordKey(x.attempt, x.provenance.node), x])),
-    requeues: new Map((r.requeues ?? []).map((q) => [q.attempt, q])),
+    requeues: new Map((r.requeues ?? []).map((q) => [recordKey(q.attempt, q.by), q])),
     partials: new Map(),
   }
 }
