@@ -35,14 +35,20 @@ export function createSwarmPanel(identity: NodeIdentity): SwarmPanelView {
   const listEl = h('div', { class: 'peer-list', testid: 'peer-list' })
   const ledgerEl = h('table', { class: 'ledger small', testid: 'ledger' })
   const rejectedEl = h('div', { class: 'rejections small', testid: 'rejections' })
+  // Shown once the caller passes the trust data: without it, "nothing rejected" would be a claim nobody checked.
+  const rejectedSection = h(
+    'div',
+    { hidden: true },
+    h('h3', { title: 'Records that failed their signature or authorization check, and messages over the transport caps. None of it is shown or applied.' }, 'Rejected'),
+    rejectedEl,
+  )
   const element = h(
     'section',
     { class: 'panel swarm-panel' },
     h('h2', {}, 'Swarm ', h('span', { class: 'muted' }, '· '), countEl, h('span', { class: 'muted' }, ' other peers')),
     selfEl,
     listEl,
-    h('h3', { title: 'Records that failed their signature or authorization check, and messages over the transport caps. None of it is shown or applied.' }, 'Rejected'),
-    rejectedEl,
+    rejectedSection,
     h('h3', {}, 'Contributions'),
     ledgerEl,
   )
@@ -59,6 +65,7 @@ export function createSwarmPanel(identity: NodeIdentity): SwarmPanelView {
       const rejected = trust
         ? rejectionEntries({ board: trust.boardRejections, transport: trust.transportRejections, distrusted: trust.distrusted, names, now: trust.now })
         : { entries: [], more: 0 }
+      rejectedSection.hidden = trust === undefined
       const byNode = new Map(rejected.entries.filter((e) => e.node !== null).map((e) => [e.node!, e]))
       replaceChildren(rejectedEl, [
         ...(rejected.entries.length === 0 ? [h('div', { class: 'muted' }, 'Nothing rejected: every record received so far verified.')] : rejected.entries.map(rejectionLine)),

@@ -47,6 +47,7 @@ test('the final answer and every result in the node detail name their signer, ke
 
 test('the swarm panel lists rejected writers with reasons; writers without presence are unknown, by client or mesh id', async () => {
   const { page } = peer
+  await expect(page.getByTestId('rejections')).toBeVisible()
   const rows = page.getByTestId('rejection')
   await expect(rows).toHaveCount(4)
   // Distrusted first (with its evidence), then most rejected first.
