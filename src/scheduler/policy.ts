@@ -6,6 +6,7 @@
 import type { NodeId } from '../mesh/protocol'
 import type { Role, TaskId } from '../board/dag-schema'
 import { claimScore, type DerivedTask } from './derive'
+import { lowTrustLast, mayVerify, type Reputation } from './reputation'
 
 export interface Candidate {
   readonly id: NodeId
@@ -24,25 +25,30 @@ export interface Candidate {
  * Who may run this task now. Verification goes to another node than the
  * producer whenever another verifier is in the swarm, even if it is busy at
  * the moment: waiting for it beats a node judging its own work.
+ * Low-trust keys (reputation.ts) don't verify at all.
  */
-export function eligibleCandidates(task: DerivedTask, candidates: readonly Candidate[]): Candidate[] {
+export function eligibleCandidates(task: DerivedTask, candidates: readonly Candidate[], reputation?: Reputation): Candidate[] {
   const role = task.task.role
   if (!role) return []
-  const withRole = candidates.filter((c) => c.roles.includes(role))
+  const trusted = (c: Candidate): boolean => task.task.kind !== 'verify' || !reputation || mayVerify(reputation, c.id)
+  const withRole = candidates.filter((c) => c.roles.includes(role) && trusted(c))
   const producer = task.task.verifies?.producer
   const excludeProducer = producer !== undefined && withRole.some((c) => c.id !== producer && c.capable)
   return withRole.filter((c) => c.available && !(excludeProducer && c.id === producer))
 }
 
 /**
- * Best first: visible tabs (hidden ones are throttled), then measured speed
+ * Best first: trusted keys before low-trust ones (reputation.ts), then
+ * visible tabs (hidden ones are throttled), then measured speed
  * (log-bucketed so measurement noise doesn't decide), then lower load, then a
  * per-task hash so equal nodes share the work instead of one always winning.
  */
-export function rankCandidates(task: DerivedTask, candidates: readonly Candidate[]): Candidate[] {
+export function rankCandidates(task: DerivedTask, candidates: readonly Candidate[], reputation?: Reputation): Candidate[] {
   const speed = (c: Candidate): number => Math.round(Math.log2(1 + Math.max(0, c.tokensPerSec)) * 2)
+  const trust = reputation ? lowTrustLast(reputation) : () => 0
   return [...candidates].sort(
     (a, b) =>
+      trust(a.id, b.id) ||
       Number(b.visible) - Number(a.visible) ||
       speed(b) - speed(a) ||
       a.load - b.load ||
@@ -71,6 +77,8 @@ export interface ChoiceInput {
   readonly now: number
   /** Backoff per rank: rank r waits r × delta before claiming. */
   readonly delta: number
+  /** From the same board (reputation.ts): low-trust keys don't verify and rank last. */
+  readonly reputation?: Reputation
 }
 
 /**
@@ -156,8 +164,8 @@ export function chooseTask(input: ChoiceInput): { choice: ClaimChoice | null; wa
   const assigned = new Set<string>()
   let backup: { d: DerivedTask; contested: boolean } | null = null
   for (const d of ready) {
-    const eligible = eligibleCandidates(d, everyone)
-    const ranked = rankCandidates(d, eligible).filter((c) => !assigned.has(c.id))
+    const eligible = eligibleCandidates(d, everyone, input.reputation)
+    const ranked = rankCandidates(d, eligible, input.reputation).filter((c) => !assigned.has(c.id))
     const contested = eligible.some((c) => c.id !== input.self.id)
     const first = ranked[0]
     if (!first) continue

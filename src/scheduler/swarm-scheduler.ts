@@ -14,6 +14,7 @@ import type { NodeId } from '../mesh/protocol'
 import { runRole } from '../roles/run-role'
 import { deriveBoard, isTerminal, type DerivedTask } from './derive'
 import { chooseTask, findAbandoned, type Candidate } from './policy'
+import { computeReputation } from './reputation'
 import { buildRoleInput, resultWrites } from './task-io'
 import { planStepNode } from './graph-builders'
 import { recordKey } from '../board/dag-schema'
@@ -210,6 +211,7 @@ export class SwarmScheduler {
         readySince: (t, k) => this.readySeen.get(this.key(t, k)) ?? now,
         now,
         delta: this.cfg.delta,
+        reputation: computeReputation(derived.values()),
       })
       if (choice && this.deps.slot.isFree()) {
         // Claim first, then go busy: peers get the claim before the busy presence it causes, so
