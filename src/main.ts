@@ -24,7 +24,7 @@ import {
 } from './mesh'
 import { EngineController, browserStore, createWorkerInferenceClient, parseInferenceParams } from './inference'
 import { EnvelopeVerifier, VerifiedStore, indexedDbEnvelopeStorage, memoryEnvelopeStorage, webCryptoVault, webCryptoVerifier } from './trust'
-import { BusyMeter, ExecutionSlot, SwarmScheduler, computeLedger, deriveBoard, type DerivedTask } from './scheduler'
+import { BusyMeter, ExecutionSlot, SwarmScheduler, computeLedger, computeReputation, deriveBoard, type DerivedTask } from './scheduler'
 import { createHeader } from './ui/header'
 import { createSwarmPanel } from './ui/swarm-panel'
 import { createBoardView } from './ui/board-view'
@@ -200,7 +200,15 @@ async function start(root: HTMLElement): Promise<void> {
       const nameOf = (node: string): string => names.get(node) ?? nameFromBoard(all, node) ?? node.slice(0, 8)
       header.update(mesh.status(), peers.length)
       header.setBoardNotice(boardNotice(board))
-      swarmPanel.update({ ...presence(), v: 1, meshPeerId: '', hb: 0 }, peers, computeLedger(sharedDerived.values()), contributionKinds(sharedDerived.values()))
+      const distrusted = board.distrusted()
+      const reputation = computeReputation(sharedDerived.values(), distrusted)
+      swarmPanel.update({ ...presence(), v: 1, meshPeerId: '', hb: 0 }, peers, computeLedger(sharedDerived.values(), reputation), contributionKinds(sharedDerived.values()), {
+        reputation,
+        boardRejections: board.rejections(),
+        transportRejections: mesh.rejections(),
+        distrusted,
+        now,
+      })
       const snap = controller.snapshot()
       const me: SwarmMember = { name: identity.name, self: true, paused: donor.paused, roles: donor.roles, engineState: snap.state, model: snap.loadedModel, ...(snap.lastError ? { error: `${snap.lastError.code}: ${snap.lastError.message}` } : {}) }
       const recommended = recommendedModel(snap)
@@ -208,9 +216,9 @@ async function start(root: HTMLElement): Promise<void> {
       const notices = new Map([...explainStalls(sharedDerived, [me, ...peers.map((p) => memberFromPresence(p.presence))], recommended), ...explainStalls(privateDerived, [me], recommended)])
       const kinds = new Map<string, OutputKind>([[identity.id, outputKind({ simulated: snap.simulated, model: snap.loadedModel ?? '' })], ...peers.map((p) => [p.presence.id, outputKind({ simulated: p.presence.caps.simulated === true, model: p.presence.caps.model ?? '' })] as [string, OutputKind])])
       boardView.render([{ board, derived: sharedDerived }, { board: privateBoard, derived: privateDerived }], selectedRoot, now, notices)
-      finalAnswer.render(selectedRoot ? (all.get(selectedRoot) ?? null) : null, selectedRoot ? notices.get(selectedRoot) : undefined)
+      finalAnswer.render(selectedRoot ? (all.get(selectedRoot) ?? null) : null, selectedRoot ? notices.get(selectedRoot) : undefined, reputation)
       graph.render(selectedRoot, all, nameOf, selectedNode)
-      detail.render(selectedNode ? (all.get(selectedNode) ?? null) : null, all, (node) => kinds.get(node))
+      detail.render(selectedNode ? (all.get(selectedNode) ?? null) : null, all, (node) => kinds.get(node), reputation)
     })
   }
 

@@ -211,7 +211,7 @@ export class SwarmScheduler {
         readySince: (t, k) => this.readySeen.get(this.key(t, k)) ?? now,
         now,
         delta: this.cfg.delta,
-        reputation: computeReputation(derived.values()),
+        reputation: computeReputation(derived.values(), this.deps.board.distrusted()),
       })
       if (choice && this.deps.slot.isFree()) {
         // Claim first, then go busy: peers get the claim before the busy presence it causes, so

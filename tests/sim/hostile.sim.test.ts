@@ -15,7 +15,7 @@ import { summary } from '../unit/task-fixtures'
 import { ALL_BEHAVIOURS, FORGED, HostileActor, type HostileBehaviour } from './hostile-actor'
 import { SwarmSim, type SimNode } from './swarm-harness'
 
-const SEEDS = process.env.HOSTILE_SEED ? [Number(process.env.HOSTILE_SEED)] : Array.from({ length: 100 }, (_, i) => 5_000 + i)
+const SEEDS = process.env.HOSTILE_SEED ? [Number(process.env.HOSTILE_SEED)] : Array.from({ length: Number(process.env.HOSTILE_SEEDS ?? 100) }, (_, i) => 5_000 + i)
 const PROMPTS = ['Compare three sorting algorithms', 'Explain how vaccines train the immune system']
 
 async function runUntil(sim: SwarmSim, done: () => boolean, maxVirtualMs: number): Promise<void> {
@@ -88,13 +88,13 @@ function check({ sim, hostiles, roots }: Outcome): void {
   // Honest replicas converge.
   const first = JSON.stringify(summary(boards[0]!))
   for (const [i, b] of boards.entries()) expect(JSON.stringify(summary(b)), `honest replica ${i}`).toBe(first)
-  // The ledger credits only accepted work, and no more tokens than the accepted text could hold.
+  // The ledger credits only accepted work, and no more tokens than the accepted text's bytes (ledger.ts).
   const ledger = computeLedger(boards[0]!.values())
   for (const row of ledger) {
     const accepted = [...boards[0]!.values()].filter((d) => d.accepted && !d.superseded && d.task.kind !== 'root' && d.accepted.result.provenance.node === row.node)
     expect(row.tasks, `ledger tasks of ${row.node}`).toBe(accepted.length)
-    const chars = accepted.reduce((n, d) => n + d.accepted!.result.text.length, 0)
-    expect(row.tokens, `ledger tokens of ${row.node} (${hostileIds.has(row.node as never) ? 'hostile' : 'honest'})`).toBeLessThanOrEqual(chars)
+    const bytes = accepted.reduce((n, d) => n + new TextEncoder().encode(d.accepted!.result.text).length, 0)
+    expect(row.tokens, `ledger tokens of ${row.node} (${hostileIds.has(row.node as never) ? 'hostile' : 'honest'})`).toBeLessThanOrEqual(bytes)
     if (hostileIds.has(row.node as never)) expect(accepted.every((d) => d.task.kind === 'verify'), 'a hostile node is credited only for verdicts it won').toBe(true)
   }
 }
