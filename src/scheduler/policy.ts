@@ -61,9 +61,12 @@ export interface ClaimChoice {
   readonly taskId: TaskId
   readonly attempt: number
   /**
-   * Another idle node could also take this task. When none can, claims can
-   * only collide through stale presence, so the scheduler settles briefly
-   * (the fast path) instead of waiting the full window.
+   * A backup claim: the assigned node may be claiming this task right now,
+   * so the scheduler settles for the full window. A node claiming its own
+   * assignment settles briefly (the fast path): every node with the same
+   * view gives the task to it and the others back it up only after their
+   * delay, so only a claim sent on a view one network delay behind (stale
+   * presence, a task not yet seen) can still collide.
    */
   readonly contested: boolean
 }
@@ -166,15 +169,17 @@ export function chooseTask(input: ChoiceInput): { choice: ClaimChoice | null; wa
   for (const d of ready) {
     const eligible = eligibleCandidates(d, everyone, input.reputation)
     const ranked = rankCandidates(d, eligible, input.reputation).filter((c) => !assigned.has(c.id))
-    const contested = eligible.some((c) => c.id !== input.self.id)
     const first = ranked[0]
     if (!first) continue
     assigned.add(first.id)
-    if (first.id === input.self.id) return { choice: { taskId: d.task.id, attempt: d.attempt, contested }, wakeInMs: null }
+    // Our own assignment is uncontested: every node with our view gives this task to us, and the
+    // others back it up only after their delay, so only a view one network delay behind can collide.
+    if (first.id === input.self.id) return { choice: { taskId: d.task.id, attempt: d.attempt, contested: false }, wakeInMs: null }
     const rank = ranked.findIndex((c) => c.id === input.self.id)
     if (rank < 0 || backup) continue
     const at = input.readySince(d.task.id, d.attempt) + rank * input.delta
-    if (at <= input.now) backup = { d, contested }
+    // A backup claim races the assigned node, which may be claiming this very moment.
+    if (at <= input.now) backup = { d, contested: true }
     else wake = Math.min(wake ?? Infinity, at - input.now)
   }
   if (backup) return { choice: { taskId: backup.d.task.id, attempt: backup.d.attempt, contested: backup.contested }, wakeInMs: null }

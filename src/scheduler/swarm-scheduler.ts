@@ -26,12 +26,12 @@ const log = createLogger('scheduler')
 export interface SchedulerConfig {
   /** Backoff per rank (rank r waits r × delta before claiming). */
   readonly delta: number
-  /** Wait after claiming for competing claims to arrive before starting. */
+  /** Wait after a backup claim (it races the assigned node) for competing claims to arrive before starting. */
   readonly settleMs: number
   /**
-   * The settle when no other idle node could take the task (the fast path):
-   * only a claim sent on stale presence can still collide, and it arrives
-   * within one network delay, well under this.
+   * The settle after claiming our own assignment (the fast path): only a
+   * claim sent on a view one network delay behind can still collide, and it
+   * arrives within one round trip, well under this.
    */
   readonly fastSettleMs: number
   readonly beatMs: number

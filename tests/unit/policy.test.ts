@@ -86,8 +86,14 @@ describe('chooseTask', () => {
     delta: 300,
   })
 
-  it('lets the best-ranked node claim at once, contested when another idle node could take it', () => {
-    expect(chooseTask(input([research], fast, [slow], 1000))).toEqual({ choice: { taskId: research.task.id, attempt: 1, contested: true }, wakeInMs: null })
+  it('lets the best-ranked node claim its own assignment at once, uncontested even when another idle node could take it', () => {
+    // The other idle node computes the same assignment and only backs this one up after its delay.
+    expect(chooseTask(input([research], fast, [slow], 1000))).toEqual({ choice: { taskId: research.task.id, attempt: 1, contested: false }, wakeInMs: null })
+    expect(chooseTask(input([research], fast, [slow, candidate(C), candidate(D)], 1000)).choice?.contested).toBe(false)
+  })
+
+  it('marks a backup claim contested: the assigned node may be claiming the same task right now', () => {
+    expect(chooseTask(input([research], slow, [fast], 1400))).toEqual({ choice: { taskId: research.task.id, attempt: 1, contested: true }, wakeInMs: null })
   })
 
   it('takes the fast path (uncontested) when this is the only eligible idle node', () => {
@@ -120,7 +126,7 @@ describe('chooseTask', () => {
     const newer = derived({ id: tid('task-aaa1'), createdAt: 9 })
     const since = (id: TaskId) => (id === older.task.id ? 1100 : 1050)
     // fast gets the older task, so slow takes the newer one at once rather than backing fast up on the older.
-    expect(chooseTask(input([older, newer], slow, [fast], 1000, since)).choice).toEqual({ taskId: newer.task.id, attempt: 1, contested: true })
+    expect(chooseTask(input([older, newer], slow, [fast], 1000, since)).choice).toEqual({ taskId: newer.task.id, attempt: 1, contested: false })
     expect(chooseTask(input([older, newer], fast, [slow], 1000, since)).choice?.taskId).toBe(older.task.id)
     // With one task and two nodes, the second only backs the first up after its delay.
     expect(chooseTask(input([older], slow, [fast], 1000, since))).toEqual({ choice: null, wakeInMs: 400 })
