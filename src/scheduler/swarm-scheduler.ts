@@ -322,7 +322,7 @@ export class SwarmScheduler {
     })
       .then((out) => {
         if (run.lostReason || this.checkLostTime(run, clock.now())) return
-        const w = resultWrites(d, out, self, startedAt, clock.now())
+        const w = resultWrites(d, out, self, startedAt, clock.now(), tasks.find((t) => t.id === task.rootId)?.quorum ?? 1)
         board.addResult(task.id, w.result, w.children, w.requeue)
       })
       .catch((err: unknown) => {
