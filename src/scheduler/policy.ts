@@ -192,6 +192,8 @@ export interface Abandoned {
   readonly attempt: number
   readonly cause: 'holder-lost' | 'claim-stale'
   readonly reason: string
+  /** The winner's last beat this node saw (-1: no lease): a later beat refutes the requeue (authorize.ts). */
+  readonly lastBeat: number
 }
 
 /** Claims and leases whose holder is gone: their attempt ends so someone else can take the task over. */
@@ -203,14 +205,16 @@ export function findAbandoned(input: LivenessInput): Abandoned[] {
     const running = d.status === 'running'
     const cause = running ? 'holder-lost' : 'claim-stale'
     const holder = d.winner
+    const lease = [...d.task.leases.values()].find((l) => l.attempt === d.attempt && l.node === holder)
+    const lastBeat = lease?.beat ?? -1
     if (holder === input.selfId) {
       // Ours on the board but not in this instance: the tab reloaded or crashed mid-task.
-      if (!input.isMine(id, d.attempt)) out.push({ taskId: id, attempt: d.attempt, cause, reason: 'its node restarted before finishing' })
+      if (!input.isMine(id, d.attempt)) out.push({ taskId: id, attempt: d.attempt, cause, reason: 'its node restarted before finishing', lastBeat })
       continue
     }
-    if (!input.isAlive(holder)) out.push({ taskId: id, attempt: d.attempt, cause, reason: `node ${holder.slice(0, 8)} left the swarm` })
+    if (!input.isAlive(holder)) out.push({ taskId: id, attempt: d.attempt, cause, reason: `node ${holder.slice(0, 8)} left the swarm`, lastBeat })
     else if (input.now - input.quietSince(id, d.attempt) > (running ? input.leaseTimeoutMs : input.claimTimeoutMs)) {
-      out.push({ taskId: id, attempt: d.attempt, cause, reason: running ? `the lease of ${holder.slice(0, 8)} expired` : `the claim of ${holder.slice(0, 8)} was never started` })
+      out.push({ taskId: id, attempt: d.attempt, cause, reason: running ? `the lease of ${holder.slice(0, 8)} expired` : `the claim of ${holder.slice(0, 8)} was never started`, lastBeat })
     }
   }
   return out

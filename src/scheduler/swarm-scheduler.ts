@@ -115,6 +115,8 @@ export class SwarmScheduler {
   private readonly cfg: SchedulerConfig
   private readonly readySeen = new Map<string, number>()
   private readonly quiet = new Map<string, { sig: string; since: number }>()
+  /** `${task}:${attempt}:${lastBeat}` of requeues this instance wrote. */
+  private readonly requeued = new Set<string>()
   private pending: { taskId: string; attempt: number; settleAt: number } | null = null
   private running: Running | null = null
   private cancelTimer: (() => void) | null = null
@@ -189,8 +191,12 @@ export class SwarmScheduler {
       leaseTimeoutMs: this.cfg.leaseTimeoutMs,
       claimTimeoutMs: this.cfg.claimTimeoutMs,
     })) {
+      // Once per beat seen: a requeue the holder refuted by beating on is renewed only if it falls silent again.
+      const sent = `${a.taskId}:${a.attempt}:${a.lastBeat}`
+      if (this.requeued.has(sent)) continue
+      this.requeued.add(sent)
       log.info(`taking over ${a.taskId} after attempt ${a.attempt}: ${a.reason}`)
-      board.addRequeue(a.taskId, { attempt: a.attempt, cause: a.cause, reason: a.reason, by: self.id })
+      board.addRequeue(a.taskId, { attempt: a.attempt, cause: a.cause, reason: a.reason, by: self.id, lastBeat: a.lastBeat })
     }
 
     if (this.running) this.checkStillWinner(derived)
@@ -277,7 +283,7 @@ export class SwarmScheduler {
     log.warn(`stopping ${run.taskId} attempt ${run.attempt}: ${run.lostReason}`)
     run.abort.abort()
     // Idempotent: if a peer ended the attempt first, its record stays.
-    this.deps.board.addRequeue(run.taskId as never, { attempt: run.attempt, cause: 'holder-lost', reason: run.lostReason, by: this.deps.self.id })
+    this.deps.board.addRequeue(run.taskId as never, { attempt: run.attempt, cause: 'holder-lost', reason: run.lostReason, by: this.deps.self.id, lastBeat: run.beat })
     return true
   }
 
