@@ -17,8 +17,8 @@
  *  - a requeue ends k only when its cause is borne out by the records:
  *      error                 written by the winner of k, which has no counted result for k;
  *      holder-lost, claim-stale  k has a winner without a counted result for k, and the
- *                            winner's lease has no beat after the requeue's lastBeat
- *                            (-1 or missing: no lease at all);
+ *                            winner's newest beat is exactly the requeue's lastBeat
+ *                            (-1 or missing: the winner has no lease at all);
  *      verification-failed   never by itself: the winner's result for k judged fail by
  *                            the counted verdict of its verify node ends k, record or not;
  *  - the current attempt is the first one no counted requeue ends.
@@ -114,8 +114,11 @@ function requeueCounts(task: TaskSnapshot, q: Requeue, winner: NodeId | undefine
     case 'holder-lost':
     case 'claim-stale': {
       if (winner === undefined || hasResult) return false
-      const beat = task.leases.get(recordKey(q.attempt, winner))?.beat
-      return beat === undefined || beat <= (q.lastBeat ?? -1)
+      // Exactly the winner's newest beat: a later one refutes the requeue, and a beat the
+      // winner never wrote is no evidence (until it writes it: then its next beat refutes it).
+      const lease = task.leases.get(recordKey(q.attempt, winner))
+      const beat = lease && lease.node === winner && lease.attempt === q.attempt ? lease.beat : -1
+      return beat === (q.lastBeat ?? -1)
     }
     case 'verification-failed':
       // Only a counted fail verdict ends an attempt (authorizeAttempts); a bare claim of one does not.
@@ -160,4 +163,15 @@ export function authorizeAttempts(task: TaskSnapshot, board: BoardLookup): Attem
     if (winner) passedOver.add(winner)
   }
   return { current: k, winners, ended, results, ...(feedback ? { feedback } : {}) }
+}
+
+/**
+ * Whether `node`'s own next lease or beat reopens attempt k: k was ended by a
+ * liveness requeue someone else wrote while `node` won it. A live holder (or a
+ * claimant about to lease) keeps going then, instead of obeying a requeue its
+ * next beat refutes: a hostile tab cannot end a live attempt by writing one.
+ */
+export function refutableBy(view: AttemptView, attempt: number, node: NodeId): boolean {
+  const q = view.ended[attempt - 1]
+  return q !== undefined && view.winners[attempt - 1] === node && q.by !== node && (q.cause === 'holder-lost' || q.cause === 'claim-stale')
 }

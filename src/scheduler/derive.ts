@@ -26,7 +26,7 @@ import type { NodeId } from '../mesh/protocol'
 import { recordKey, type TaskId, type TaskResult, type TaskSnapshot } from '../board/dag-schema'
 import { authorizeAttempts, type Accepted, type AttemptView, type BoardLookup } from './authorize'
 
-export { claimScore, pickWinner, type Accepted } from './authorize'
+export { claimScore, pickWinner, refutableBy, type Accepted, type AttemptView } from './authorize'
 
 export const TaskStatus = {
   pending: 'pending',
@@ -51,6 +51,8 @@ export interface DerivedTask {
   readonly failure?: string
   /** Latest verifier feedback, handed to the next attempt. */
   readonly feedback?: string
+  /** Winners and ends of every attempt so far (authorize.ts); absent on roots and cycles. */
+  readonly authorized?: AttemptView
 }
 
 export function isTerminal(status: TaskStatus): boolean {
@@ -156,7 +158,7 @@ export function deriveBoard(tasks: readonly TaskSnapshot[]): Map<TaskId, Derived
 function deriveTask(task: TaskSnapshot, superseded: boolean, board: BoardIndex, derive: (t: TaskSnapshot) => DerivedTask): DerivedTask {
   const view = board.attemptsOf(task)
   const attempt = view.current
-  const base = { task, attempt, superseded, ...(view.feedback ? { feedback: view.feedback } : {}) }
+  const base = { task, attempt, superseded, authorized: view, ...(view.feedback ? { feedback: view.feedback } : {}) }
   const accepted = acceptedResult(task, view, board, derive)
   if (accepted) return { ...base, status: 'done', accepted: accepted.accepted, ...(accepted.verification ? { verification: accepted.verification } : {}) }
   if (attempt > task.maxAttempts) {
@@ -252,7 +254,8 @@ function supersededTasks(board: BoardIndex): Set<TaskId> {
 
 /**
  * Whether `child`, created under result `resultKey` of `parent`, counts. A
- * verify node counts when the result it judges counts. Under a plan, once the
+ * verify node counts when the result it judges counts (the lowest id, should
+ * its producer have written two; likewise for a plan's synthesis). Under a plan, once the
  * plan has a counted result only that result's nodes do. Before that, a plan's
  * streamed steps count while their attempt is live: it is the plan's current
  * attempt and their author is its winner. So an attempt that ends without a
@@ -261,7 +264,9 @@ function supersededTasks(board: BoardIndex): Set<TaskId> {
  */
 function countsUnder(board: BoardIndex, parent: TaskSnapshot, child: TaskSnapshot, resultKey: string): boolean {
   const view = board.attemptsOf(parent)
-  if (child.kind === 'verify') return view.results.some((r) => r.key === resultKey)
+  // One verify node judges a result and one synthesis ends a plan: a second one (its writer's own mess) is not run.
+  if (child.kind === 'verify') return board.verifyNodeOf(parent, resultKey) === child && view.results.some((r) => r.key === resultKey)
+  if (child.kind === 'synthesize' && board.childrenOf(parent, resultKey).find((c) => c.kind === 'synthesize') !== child) return false
   const first = view.results[0]
   if (first) return first.key === resultKey
   const key = parseResultKey(resultKey)

@@ -12,7 +12,7 @@ import type { InferenceClient } from '../inference/types'
 import type { PeerView } from '../mesh/peer-directory'
 import type { NodeId } from '../mesh/protocol'
 import { runRole } from '../roles/run-role'
-import { deriveBoard, isTerminal, type DerivedTask } from './derive'
+import { deriveBoard, isTerminal, refutableBy, type DerivedTask } from './derive'
 import { chooseTask, findAbandoned, type Candidate } from './policy'
 import { buildRoleInput, resultWrites } from './task-io'
 import { planStepNode } from './graph-builders'
@@ -248,6 +248,12 @@ export class SwarmScheduler {
     const p = this.pending!
     this.pending = null
     const d = derived.get(p.taskId as never)
+    // Another tab's claim-stale requeue of the attempt we won is refuted by the lease we write now.
+    if (d && !d.superseded && d.attempt > p.attempt && d.authorized && refutableBy(d.authorized, p.attempt, this.deps.self.id)) {
+      log.info(`leasing ${p.taskId} attempt ${p.attempt} although a requeue ended it: our lease refutes it`)
+      this.start({ ...d, attempt: p.attempt, status: 'claimed', winner: this.deps.self.id }, tasks, derived)
+      return
+    }
     if (!d || d.status !== 'claimed' || d.attempt !== p.attempt || d.winner !== this.deps.self.id || d.superseded) {
       this.deps.slot.release()
       return
@@ -259,6 +265,8 @@ export class SwarmScheduler {
     const r = this.running!
     const d = derived.get(r.taskId as never)
     let lost: string | undefined
+    // A requeue of our attempt by another tab, which our next beat refutes: what later attempts did then won't count.
+    if (d && !d.superseded && d.attempt !== r.attempt && d.authorized && refutableBy(d.authorized, r.attempt, this.deps.self.id)) return
     if (!d || d.superseded) lost = 'the task was superseded'
     else if (d.attempt !== r.attempt) lost = `attempt ${r.attempt} was ended by another node`
     else if (isTerminal(d.status)) lost = 'the task already finished elsewhere'

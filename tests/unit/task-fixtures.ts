@@ -117,6 +117,22 @@ export class Graph {
     this.rec(id).leases.push(lease(node, attempt))
   }
 
+  /** `node`'s lease of attempt k renewed to `beat` (leases are progressive: the highest beat is the one kept). */
+  beat(id: TaskId, node: NodeId, beat: number, attempt = 1): void {
+    const r = this.rec(id)
+    r.leases = r.leases.filter((l) => !(l.node === node && l.attempt === attempt))
+    r.leases.push(lease(node, attempt, beat))
+  }
+
+  /** A record exactly as given, with none of the honest writer's companions (what a hostile tab can write). */
+  raw(id: TaskId, r: Records): void {
+    const rec = this.rec(id)
+    rec.claims.push(...(r.claims ?? []))
+    rec.leases.push(...(r.leases ?? []))
+    rec.results.push(...(r.results ?? []))
+    rec.requeues.push(...(r.requeues ?? []))
+  }
+
   /** `node` runs attempt k the way the scheduler does (claim, then lease), unless it already did. */
   ran(id: TaskId, node: NodeId, attempt = 1): void {
     const r = this.rec(id)
