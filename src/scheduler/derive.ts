@@ -85,6 +85,8 @@ export function fitsOrigin(child: TaskSnapshot, parent: TaskSnapshot, resultKey:
 class BoardIndex implements BoardLookup {
   readonly byId: ReadonlyMap<TaskId, TaskSnapshot>
   private readonly children = new Map<string, TaskSnapshot[]>()
+  /** childrenOf, memoized: origin → the children that fit it. */
+  private readonly fitting = new Map<string, readonly TaskSnapshot[]>()
   private readonly attempts = new Map<TaskId, AttemptView>()
 
   constructor(readonly tasks: readonly TaskSnapshot[]) {
@@ -94,8 +96,11 @@ class BoardIndex implements BoardLookup {
   }
 
   /** Nodes that name `${parent.id}/${resultKey}` as their origin and fit it, lowest id first. */
-  childrenOf(parent: TaskSnapshot, resultKey: string): TaskSnapshot[] {
-    return (this.children.get(originOf(parent.id, resultKey)) ?? []).filter((c) => fitsOrigin(c, parent, resultKey))
+  childrenOf(parent: TaskSnapshot, resultKey: string): readonly TaskSnapshot[] {
+    const origin = originOf(parent.id, resultKey)
+    let list = this.fitting.get(origin)
+    if (!list) this.fitting.set(origin, (list = (this.children.get(origin) ?? []).filter((c) => fitsOrigin(c, parent, resultKey))))
+    return list
   }
 
   verifyNodeOf(task: TaskSnapshot, resultKey: string): TaskSnapshot | undefined {
