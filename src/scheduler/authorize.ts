@@ -21,7 +21,12 @@
  *                            (-1 or missing: the winner has no lease at all);
  *      verification-failed   never by itself: the winner's result for k judged fail by
  *                            the counted verdict of its verify node ends k, record or not;
- *  - the current attempt is the first one no counted requeue ends.
+ *  - the current attempt is the first one no counted requeue ends; of several
+ *    requeues that count for k, the one with the lowest signer id is k's end
+ *    (its reason is what a failed task shows).
+ * What this cannot stop, a key can still do to the attempts it wins: end them
+ * (at most once per attempt it wins; it is then passed over while anyone else
+ * claims), or hold one by beating forever without a result.
  */
 import type { NodeId } from '../mesh/protocol'
 import { recordKey, type Claim, type Lease, type Requeue, type TaskId, type TaskResult, type TaskSnapshot } from '../board/dag-schema'
