@@ -53,6 +53,12 @@ export interface DerivedTask {
   readonly feedback?: string
   /** Winners and ends of every attempt so far (authorize.ts); absent on roots and cycles. */
   readonly authorized?: AttemptView
+  /**
+   * Claimed or running by a winner that already had an earlier, ended attempt
+   * of this task: anyone else's claim outranks it (authorize.ts), so others may
+   * claim it instead of waiting for it to go stale once more.
+   */
+  readonly contestable?: true
 }
 
 export function isTerminal(status: TaskStatus): boolean {
@@ -181,7 +187,8 @@ function deriveTask(task: TaskSnapshot, superseded: boolean, board: BoardIndex, 
   const withWinner = { ...base, winner }
   if (task.kind === 'research' && view.results.some((r) => r.result.attempt === attempt)) return { ...withWinner, status: 'verifying' }
   const lease = task.leases.get(recordKey(attempt, winner))
-  return { ...withWinner, status: lease && lease.attempt === attempt && lease.node === winner ? 'running' : 'claimed' }
+  const contestable = view.winners.slice(0, attempt - 1).includes(winner) ? { contestable: true as const } : {}
+  return { ...withWinner, ...contestable, status: lease && lease.attempt === attempt && lease.node === winner ? 'running' : 'claimed' }
 }
 
 /** Tarjan's strongly connected components, iteratively (inputs are untrusted and may be deep). */

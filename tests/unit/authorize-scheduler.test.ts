@@ -22,8 +22,8 @@ async function until(sim: SwarmSim, done: () => boolean, maxMs: number, stepMs =
 const derivedOn = (n: SimNode, id: string): DerivedTask | undefined => deriveBoard(n.board.snapshot()).get(id as TaskId)
 const rootsDone = (sim: SwarmSim) => sim.alive().every((n) => [...deriveBoard(n.board.snapshot()).values()].filter((d) => d.task.kind === 'root').every((d) => isTerminal(d.status)))
 
-async function swarm(seed: number, nodes: number): Promise<SwarmSim> {
-  const sim = new SwarmSim(seed, {}, 10) // a slow engine: runs span many beats
+async function swarm(seed: number, nodes: number, tokensPerSec = 10): Promise<SwarmSim> {
+  const sim = new SwarmSim(seed, {}, tokensPerSec) // slow by default: runs span many beats
   for (let i = 0; i < nodes; i++) await sim.start(sim.addNode())
   sim.nodes[0]!.board.submit('Write a short history of the bicycle', AUTHOR(sim.nodes[0]!))
   return sim
@@ -89,5 +89,27 @@ describe('requeue authorization in the running swarm', () => {
     expect(seen, 'the victim had beaten before it died').toBeGreaterThan(0)
     expect(derivedOn(survivor, run.taskId)!.attempt).toBeGreaterThan(run.attempt)
     await until(sim, () => rootsDone(sim), 600_000, 250)
+  })
+
+  it('a tab without presence that claims every ready task first, and never starts, delays the swarm but fails nothing', async () => {
+    for (const seed of [1, 4]) {
+      const sim = await swarm(seed, 3, 40)
+      const n0 = sim.nodes[0]!
+      const end = sim.clock.now() + 300_000
+      while (!rootsDone(sim) && sim.clock.now() < end) {
+        for (const d of deriveBoard(n0.board.snapshot()).values()) {
+          const mine = [...d.task.claims.values()].some((c) => c.node === H && c.attempt === d.attempt)
+          if (d.status === 'ready' && d.task.role && !d.superseded && !mine) n0.board.addClaim(d.task.id, { node: H, name: 'claims-everything', attempt: d.attempt })
+        }
+        await sim.clock.advance(100)
+      }
+      const derived = [...deriveBoard(sim.nodes[1]!.board.snapshot()).values()].filter((d) => !d.superseded)
+      const where = `seed ${seed}`
+      expect(derived.filter((d) => d.task.kind === 'root').map((d) => d.status), where).toEqual(['done'])
+      expect(derived.filter((d) => d.status === 'failed').map((d) => d.task.id), where).toEqual([])
+      for (const d of derived.filter((x) => x.task.kind === 'research')) expect(d.verification, `${where}: ${d.task.id}`).toBe('passed')
+      // It did win attempts: the test is not vacuous.
+      expect(derived.some((d) => d.authorized?.winners.includes(H)), where).toBe(true)
+    }
   })
 })
