@@ -161,7 +161,11 @@ export function taskPriority(derived: ReadonlyMap<TaskId, DerivedTask>): (a: Der
  */
 export function chooseTask(input: ChoiceInput): { choice: ClaimChoice | null; wakeInMs: number | null } {
   let wake: number | null = null
-  const ready = [...input.derived.values()].filter((d) => d.status === 'ready' && !d.superseded && d.task.role)
+  // A contestable task held by a node without presence (a tab that writes but never shows itself, or one
+  // that left) is open to claims too: one key must not hold a task by claiming every attempt first.
+  const present = new Set(input.others.map((c) => c.id))
+  const open = (d: DerivedTask): boolean => d.status === 'ready' || (d.contestable === true && d.winner !== input.self.id && !present.has(d.winner!))
+  const ready = [...input.derived.values()].filter((d) => open(d) && !d.superseded && d.task.role)
   ready.sort(taskPriority(input.derived))
   const everyone = [input.self, ...input.others]
   const assigned = new Set<string>()
@@ -205,6 +209,8 @@ export interface Abandoned {
   readonly attempt: number
   readonly cause: 'holder-lost' | 'claim-stale'
   readonly reason: string
+  /** The winner's last beat this node saw (-1: no lease): a later beat refutes the requeue (authorize.ts). */
+  readonly lastBeat: number
 }
 
 /** Claims and leases whose holder is gone: their attempt ends so someone else can take the task over. */
@@ -216,14 +222,19 @@ export function findAbandoned(input: LivenessInput): Abandoned[] {
     const running = d.status === 'running'
     const cause = running ? 'holder-lost' : 'claim-stale'
     const holder = d.winner
+    const lease = [...d.task.leases.values()].find((l) => l.attempt === d.attempt && l.node === holder)
+    const lastBeat = lease?.beat ?? -1
     if (holder === input.selfId) {
       // Ours on the board but not in this instance: the tab reloaded or crashed mid-task.
-      if (!input.isMine(id, d.attempt)) out.push({ taskId: id, attempt: d.attempt, cause, reason: 'its node restarted before finishing' })
+      if (!input.isMine(id, d.attempt)) out.push({ taskId: id, attempt: d.attempt, cause, reason: 'its node restarted before finishing', lastBeat })
       continue
     }
-    if (!input.isAlive(holder)) out.push({ taskId: id, attempt: d.attempt, cause, reason: `node ${holder.slice(0, 8)} left the swarm` })
+    if (!input.isAlive(holder)) {
+      // A contestable holder that is gone is outranked by the next claim (chooseTask offers it): no attempt burned.
+      if (!d.contestable) out.push({ taskId: id, attempt: d.attempt, cause, reason: `node ${holder.slice(0, 8)} left the swarm`, lastBeat })
+    }
     else if (input.now - input.quietSince(id, d.attempt) > (running ? input.leaseTimeoutMs : input.claimTimeoutMs)) {
-      out.push({ taskId: id, attempt: d.attempt, cause, reason: running ? `the lease of ${holder.slice(0, 8)} expired` : `the claim of ${holder.slice(0, 8)} was never started` })
+      out.push({ taskId: id, attempt: d.attempt, cause, reason: running ? `the lease of ${holder.slice(0, 8)} expired` : `the claim of ${holder.slice(0, 8)} was never started`, lastBeat })
     }
   }
   return out
