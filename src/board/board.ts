@@ -81,6 +81,7 @@ export class Board {
   private localVersion = 0
   private pendingSeq = 0
   private partialSeq = 0
+  private signedCount = 0
   private warnedReadOnly = false
   private readonly reportedUnauthorized = new Set<string>()
 
@@ -141,8 +142,9 @@ export class Board {
     return this.doc.getMap(LEGACY_NODES_KEY).size
   }
 
-  stats(): { records: number; repairs: number; pendingWrites: number } {
-    return { ...this.sync.stats(), pendingWrites: this.pending.size }
+  /** Counters for the debug handle and the benches: records held, put back, signed here, and signatures checked. */
+  stats(): { records: number; repairs: number; pendingWrites: number; signed: number; signatureChecks: number } {
+    return { ...this.sync.stats(), pendingWrites: this.pending.size, signed: this.signedCount, signatureChecks: this.deps.verifier.stats().signatureChecks }
   }
 
   /** Resolves once every write made so far is signed and in the doc. */
@@ -235,6 +237,7 @@ export class Board {
     this.chain = this.chain.then(async () => {
       try {
         const signed = await Promise.all(fields.map((f) => signEnvelope(signer, f)))
+        this.signedCount += signed.length
         this.pending.delete(entry)
         this.sync.publish(signed.map((s, i) => ({ signed: s, address: addressOf(s.envelope as Envelope, s.hash), record: records[i]! })))
       } catch (err) {
