@@ -107,7 +107,9 @@ export class Board {
     const rootId = this.newRootId()
     const base = { v: DAG_SCHEMA_VERSION, rootId, createdAt: now, createdBy: this.self, createdByName: author.name } as const
     const v = this.deps.verification?.()
-    const quorum = v && v.quorum >= 2 ? { quorum: Math.min(MAX_QUORUM, v.quorum), verifiers: [...new Set(v.verifiers)].slice(0, MAX_VERIFIERS) } : {}
+    // The keys seen now go on every public root: they outrank keys made later (authorize.ts) and alone fill a quorum.
+    const members = v && v.verifiers.length > 0 ? { verifiers: [...new Set([this.self, ...v.verifiers])].slice(0, MAX_VERIFIERS) } : {}
+    const quorum = v && v.quorum >= 2 ? { ...members, quorum: Math.min(MAX_QUORUM, v.quorum) } : members
     const root: TaskStatic = { ...base, id: rootId, kind: 'root', title: titleOf(checked.value), prompt: checked.value, deps: [], maxAttempts: 1, ...quorum }
     const plan: TaskStatic = { ...base, id: `${rootId}-plan` as TaskId, kind: 'plan', role: 'planner', title: 'Plan', prompt: checked.value, deps: [], maxAttempts: PLAN_MAX_ATTEMPTS }
     this.write([{ type: 'task', task: root }, { type: 'task', task: plan }])

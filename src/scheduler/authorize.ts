@@ -7,9 +7,11 @@
  *
  * Per task, attempt by attempt (k = 1, 2, …):
  *  - the winner of k: among the nodes with a claim or lease for k, best first:
- *    not the producer a verify task judges, then not a winner of an earlier
- *    ended attempt of this task (it had its turn), then holding a lease (it
- *    started), then the lowest claimScore, then the id;
+ *    a key the root's submitter had seen (the root lists them: a key made
+ *    later cannot take over), then not the producer a verify task judges,
+ *    then not a winner of an earlier ended attempt of this task (it had its
+ *    turn), then holding a lease (it started), then the lowest claimScore,
+ *    then the id;
  *  - a result counts only from the winner of an attempt that was opened
  *    (k ≤ the current attempt), and only complete: a research result with the
  *    verify node it creates, a plan result with its synthesis node, a verdict
@@ -67,6 +69,12 @@ export interface WinnerRules {
   readonly passedOver?: ReadonlySet<NodeId>
   /** Never win (a quorum slot's ineligible keys, quorum.ts): their claims do not block the attempt. */
   readonly excluded?: (node: NodeId) => boolean
+  /**
+   * The keys the root's submitter had seen when it created the task: they
+   * outrank everyone else, so keys made afterwards (a Sybil grinding for a low
+   * claim hash) cannot take over an attempt a member runs or finished.
+   */
+  readonly members?: ReadonlySet<NodeId>
 }
 
 /**
@@ -81,7 +89,8 @@ export function pickWinner(taskId: TaskId, attempt: number, claims: Iterable<Cla
   const allowed = (n: NodeId): boolean => !rules.excluded?.(n)
   for (const l of leases) if (l.attempt === attempt && allowed(l.node)) leased.add(l.node), pool.add(l.node)
   for (const c of claims) if (c.attempt === attempt && allowed(c.node)) pool.add(c.node)
-  const tier = (n: NodeId): number => (n === rules.producer ? 4 : 0) + (rules.passedOver?.has(n) ? 2 : 0) + (leased.has(n) ? 0 : 1)
+  const tier = (n: NodeId): number =>
+    (rules.members && !rules.members.has(n) ? 16 : 0) + (n === rules.producer ? 8 : 0) + (rules.passedOver?.has(n) ? 4 : 0) + (leased.has(n) ? 0 : 1)
   let best: { node: NodeId; tier: number; score: number } | undefined
   for (const node of pool) {
     const t = tier(node)
@@ -102,6 +111,8 @@ export interface BoardLookup {
   readonly verificationFailure: (task: TaskSnapshot, resultKey: string) => { readonly reason: string; readonly by: NodeId; readonly name: string } | undefined
   /** For a verify node: who may not fill its quorum slot (undefined: no one is excluded beyond the producer's rank). */
   readonly excludedVerifiers: (verify: TaskSnapshot) => ((node: NodeId) => boolean) | undefined
+  /** The keys the task's root lists as seen by its submitter, if it lists any. */
+  readonly membersOf: (task: TaskSnapshot) => ReadonlySet<NodeId> | undefined
 }
 
 function isComplete(task: TaskSnapshot, key: string, result: TaskResult, board: BoardLookup): boolean {
@@ -145,9 +156,15 @@ export function authorizeAttempts(task: TaskSnapshot, board: BoardLookup): Attem
   const requeues = [...task.requeues.values()]
   let feedback: string | undefined
   const excluded = task.kind === 'verify' ? board.excludedVerifiers(task) : undefined
+  const members = board.membersOf(task)
   let k = 1
   for (; k <= task.maxAttempts; k++) {
-    const winner = pickWinner(task.id, k, task.claims.values(), task.leases.values(), { ...(task.verifies ? { producer: task.verifies.producer } : {}), passedOver, ...(excluded ? { excluded } : {}) })
+    const winner = pickWinner(task.id, k, task.claims.values(), task.leases.values(), {
+      ...(task.verifies ? { producer: task.verifies.producer } : {}),
+      passedOver,
+      ...(excluded ? { excluded } : {}),
+      ...(members ? { members } : {}),
+    })
     winners.push(winner)
     const key = winner ? recordKey(k, winner) : undefined
     const result = key ? task.results.get(key) : undefined

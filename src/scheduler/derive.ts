@@ -98,6 +98,7 @@ class BoardIndex implements BoardLookup {
   private readonly fitting = new Map<string, readonly TaskSnapshot[]>()
   private readonly attempts = new Map<TaskId, AttemptView>()
   private readonly slots = new Map<string, ReadonlyMap<number, TaskSnapshot>>()
+  private readonly members = new Map<TaskId, ReadonlySet<NodeId>>()
 
   constructor(readonly tasks: readonly TaskSnapshot[]) {
     this.byId = new Map(tasks.map((t) => [t.id, t]))
@@ -181,6 +182,14 @@ class BoardIndex implements BoardLookup {
       if (verdict?.verdict === 'fail') return { reason: outcome.feedback ?? verdict.reason ?? 'no reason given', by: verdict.provenance.node, name: verdict.provenance.name }
     }
     return undefined
+  }
+
+  membersOf(task: TaskSnapshot): ReadonlySet<NodeId> | undefined {
+    const root = this.byId.get(task.rootId)
+    if (!root?.verifiers || root.verifiers.length === 0) return undefined
+    let set = this.members.get(root.id)
+    if (!set) this.members.set(root.id, (set = new Set(root.verifiers)))
+    return set
   }
 
   /**
