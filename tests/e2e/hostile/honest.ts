@@ -6,7 +6,7 @@
 import { expect, type Page } from '@playwright/test'
 import { closeAll, expectPeerCount, launchPeer, reopen, startServer, uniqueRoom, type Peer } from '../harness'
 import type { SwarmServer } from '../../../signaling-server/server'
-import { JUNK_MAP, SENTINEL_MAP } from './names'
+import { JUNK_MAP, RECORDS_MAP, SENTINEL_MAP } from './names'
 
 export interface HonestRoom {
   readonly server: SwarmServer
@@ -74,7 +74,7 @@ export async function listedTasks(page: Page): Promise<ListedTask[]> {
   return page.getByTestId('task').evaluateAll((els) => els.map((e) => ({ id: e.getAttribute('data-task-id') ?? '', status: e.getAttribute('data-status') ?? '', text: (e.textContent ?? '').slice(0, 200) })))
 }
 
-/** Opens every listed task (its answer and graph) and reports which of `markers` the page shows anywhere, attributes included. */
+/** Opens every listed task and every node of its graph, and reports which of `markers` the page shows anywhere, attributes included. */
 export async function forgedTextShown(page: Page, markers: readonly string[]): Promise<string[]> {
   const seen = new Set<string>()
   const check = async (): Promise<void> => {
@@ -85,8 +85,40 @@ export async function forgedTextShown(page: Page, markers: readonly string[]): P
   for (const t of await listedTasks(page)) {
     await page.locator(`[data-testid="task"][data-task-id="${t.id}"]`).click()
     await check()
+    const nodes = await page.getByTestId('graph-node').evaluateAll((els) => els.map((e) => e.getAttribute('data-task-id') ?? ''))
+    for (const id of nodes) {
+      // The graph pans and zooms: a box may be outside the viewport, so click it from script.
+      await page.locator(`[data-testid="graph-node"][data-task-id="${id}"]`).evaluate((el) => (el as HTMLElement).click()).catch(() => undefined)
+      await check()
+    }
   }
   return [...seen]
+}
+
+/** The final answer each listed task shows when selected (task id → text; null: no answer shown). */
+export async function finalAnswers(page: Page): Promise<Record<string, string | null>> {
+  const out: Record<string, string | null> = {}
+  for (const t of await listedTasks(page)) {
+    await page.locator(`[data-testid="task"][data-task-id="${t.id}"]`).click()
+    const answer = page.getByTestId('final-answer')
+    out[t.id] = (await answer.count()) > 0 && (await answer.isVisible()) ? await answer.textContent() : null
+  }
+  return out
+}
+
+/** The board's refusals (signed-board contract): per writer (signer node id, or `client:<yjs clientID>`), counts by reason. */
+export interface BoardRejection {
+  readonly writer: string
+  readonly reasons: Readonly<Record<string, number>>
+}
+
+export async function boardRejections(page: Page): Promise<BoardRejection[]> {
+  return page.evaluate(() => (window as unknown as { __mindos: { board: { rejections: () => BoardRejection[] } } }).__mindos.board.rejections())
+}
+
+/** Keys the board distrusts for good (equivocation), with why. */
+export async function boardDistrusted(page: Page): Promise<Record<string, string>> {
+  return page.evaluate(() => Object.fromEntries((window as unknown as { __mindos: { board: { distrusted: () => ReadonlyMap<string, string> } } }).__mindos.board.distrusted()))
 }
 
 export async function rejections(page: Page): Promise<Rejection[]> {
@@ -105,6 +137,11 @@ export async function junkChars(page: Page): Promise<number> {
     for (const v of doc.getMap(name).values()) n += typeof v === 'string' ? v.length : 8
     return n
   }, JUNK_MAP)
+}
+
+/** Entries of the signed board's records map in this tab's doc. */
+export async function honestRecordCount(page: Page): Promise<number> {
+  return page.evaluate((name) => (window as unknown as { __mindos: { doc: { getMap: (n: string) => Map<string, unknown> } } }).__mindos.doc.getMap(name).size, RECORDS_MAP)
 }
 
 export async function sentinelSeen(page: Page): Promise<string | null> {

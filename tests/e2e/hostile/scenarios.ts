@@ -4,12 +4,15 @@
  * tabs showed. Specs assert on the observations; the scenarios themselves
  * assert nothing about the outcome, only wait for the attack to have arrived.
  */
-import { expect } from '@playwright/test'
+import { expect, type Page } from '@playwright/test'
 import { expectHostileSynced, launchHostile, type Hostile } from './launch'
-import { forgedTextShown, junkChars, listedTasks, rejections, reloadAll, selfId, sentinelSeen, submitAndAwait, SLOW, type HonestRoom, type ListedTask, type Rejection } from './honest'
+import {
+  boardDistrusted, boardRejections, finalAnswers, forgedTextShown, honestRecordCount, junkChars, listedTasks, rejections, reloadAll, selfId, sentinelSeen, submitAndAwait, SLOW,
+  type BoardRejection, type HonestRoom, type ListedTask, type Rejection,
+} from './honest'
+import { FORGED_JUNK, FORGED_MARKERS, FORGED_RESULT, FORGED_TASK } from './names'
 
-export const FORGED_RESULT = 'FORGED-RESULT-by-a-hostile-peer'
-export const FORGED_TASK = 'FORGED-TASK-under-an-honest-id'
+export { FORGED_JUNK, FORGED_RESULT, FORGED_TASK }
 
 export async function joinHostile(room: HonestRoom): Promise<Hostile> {
   return launchHostile({ signaling: room.server.signalingUrl, room: room.room, ...(room.key ? { password: room.key } : {}) })
@@ -28,22 +31,35 @@ async function answered(room: HonestRoom, title: string): Promise<{ ok: boolean;
 export interface TabView {
   readonly tasks: readonly ListedTask[]
   readonly forgedShown: readonly string[]
+  /** task id → the final answer it shows when selected. */
+  readonly answers: Readonly<Record<string, string | null>>
 }
 
 export interface RewriteEraseObservations {
   readonly tasksBefore: readonly string[]
+  /** Per tab, the answers shown before any attack. */
+  readonly answersBefore: readonly Readonly<Record<string, string | null>>[]
+  /** The hostile page's own node id (its real key signed the signAsSelf records). */
+  readonly hostileNode: string
+  /** What the hostile client wrote, for the report. */
+  readonly attacks: Readonly<Record<string, unknown>>
   /** Whether every honest doc received each attack's final update (else the views after it may predate it). */
   readonly arrived: { readonly rewrite: boolean; readonly erase: boolean; readonly reload: boolean }
-  /** After every result was rewritten (nothing deleted yet, so the forged answers can be seen). */
+  /** After every record was rewritten, replayed elsewhere and re-signed by the hostile key (nothing deleted yet). */
   readonly afterRewrite: readonly TabView[]
-  /** After every root was deleted and a task forged under an honest id. */
+  /** After every address was deleted, roots forged under honest ids and junk written. */
   readonly afterErase: readonly TabView[]
   readonly afterReload: readonly TabView[]
+  /** Per tab, board.rejections() and board.distrusted() after the erase (before the reload). */
+  readonly rejections: readonly (readonly BoardRejection[])[]
+  readonly distrusted: readonly Readonly<Record<string, string>>[]
   readonly newTask: { ok: boolean; error?: string }
+  /** Per tab, uncaught page errors and console errors seen during the whole scenario. */
+  readonly pageErrors: readonly (readonly string[])[]
 }
 
-const views = async (room: HonestRoom): Promise<TabView[]> =>
-  Promise.all(room.peers.map(async (p) => ({ tasks: await listedTasks(p.page), forgedShown: await forgedTextShown(p.page, [FORGED_RESULT, FORGED_TASK]) })))
+const view = async (page: Page): Promise<TabView> => ({ tasks: await listedTasks(page), forgedShown: await forgedTextShown(page, FORGED_MARKERS), answers: await finalAnswers(page) })
+const views = async (room: HonestRoom): Promise<TabView[]> => Promise.all(room.peers.map((p) => view(p.page)))
 
 /** Marks the end of an attack and waits until every honest doc holds the mark (false after 60 s). */
 async function attackArrived(room: HonestRoom, hostile: Hostile, mark: string, send = true): Promise<boolean> {
@@ -56,27 +72,87 @@ async function attackArrived(room: HonestRoom, hostile: Hostile, mark: string, s
   }
 }
 
+/** Waits until the hostile client has every record the first honest tab has (its attacks then cover the whole board). */
+async function hostileHasBoard(room: HonestRoom, hostile: Hostile): Promise<void> {
+  const page = room.peers[0]!.page
+  await expectHostileSynced(hostile, room.peers.length, await honestRecordCount(page), (await listedTasks(page)).length)
+}
+
 /**
- * Two answered tasks; then the hostile client rewrites every result
- * (observed), deletes every root and adds a task under the first honest
- * tab's id (observed), and every honest tab reloads (observed).
+ * Two answered tasks; then the hostile client rewrites, replays and
+ * re-signs every record (observed), deletes every address, forges roots
+ * under honest ids and writes junk (observed), and every honest tab reloads
+ * (observed); last, a new task.
  */
 export async function rewriteEraseScenario(room: HonestRoom, hostile: Hostile): Promise<RewriteEraseObservations> {
   const pages = room.peers.map((p) => p.page)
+  const errorsAt = room.peers.map((p) => p.errors.length)
   const tasksBefore = [await submitAndAwait(pages[0]!, pages, 'Why is the sky blue'), await submitAndAwait(pages[1 % pages.length]!, pages, 'How do tides work')]
-  await expectHostileSynced(hostile, room.peers.length, (await listedTasks(pages[0]!)).length)
+  const answersBefore = await Promise.all(pages.map(finalAnswers))
+  await hostileHasBoard(room, hostile)
   const victim = await selfId(pages[0]!)
-  await hostile.call('rewriteResults', FORGED_RESULT)
+  const rewritten = await hostile.call('rewriteRecords')
+  const replayed = await hostile.call('replayRecords')
+  const signed = await hostile.call('signAsSelf')
   const rewrite = await attackArrived(room, hostile, 'rewrite')
   const afterRewrite = await views(room)
-  await hostile.call('deleteRoots')
-  await hostile.call('forgeUnderId', victim, 'honest tab', FORGED_TASK)
+  const deleted = await hostile.call('deleteAll')
+  const forged = await hostile.call('forgeRoots', victim)
+  const junk = await hostile.call('junkRecords')
   const erase = await attackArrived(room, hostile, 'erase')
   const afterErase = await views(room)
+  const rejectionsPerTab = await Promise.all(pages.map(boardRejections))
+  const distrusted = await Promise.all(pages.map(boardDistrusted))
   await reloadAll(room)
   const reload = await attackArrived(room, hostile, 'erase', false)
   const afterReload = await views(room)
-  return { tasksBefore, arrived: { rewrite, erase, reload }, afterRewrite, afterErase, afterReload, newTask: await answered(room, 'A task after the attack') }
+  return {
+    tasksBefore,
+    answersBefore,
+    hostileNode: signed.node,
+    attacks: { rewritten, replayed, signed, deleted, forged, junk },
+    arrived: { rewrite, erase, reload },
+    afterRewrite,
+    afterErase,
+    afterReload,
+    rejections: rejectionsPerTab,
+    distrusted,
+    newTask: await answered(room, 'A task after the attack'),
+    pageErrors: room.peers.map((p, i) => p.errors.slice(errorsAt[i])),
+  }
+}
+
+export interface OldNodesObservations {
+  readonly tasksBefore: readonly string[]
+  readonly arrived: boolean
+  /** Entries the hostile client's old `nodes` map holds after its write. */
+  readonly oldEntries: number
+  readonly after: readonly TabView[]
+  /** Per tab: whether the page labels the doc as an older unsigned board. */
+  readonly labelledOld: readonly boolean[]
+  readonly newTask: { ok: boolean; error?: string }
+  readonly pageErrors: readonly (readonly string[])[]
+}
+
+/** One answered task; then the hostile client writes a schema-v2 board (a forged root, junk) into the old `nodes` map. */
+export async function oldNodesScenario(room: HonestRoom, hostile: Hostile): Promise<OldNodesObservations> {
+  const pages = room.peers.map((p) => p.page)
+  const errorsAt = room.peers.map((p) => p.errors.length)
+  const tasksBefore = [await submitAndAwait(pages[0]!, pages, 'Why do cats purr')]
+  await hostileHasBoard(room, hostile)
+  const oldEntries = await hostile.call('overwriteOldNodes', await selfId(pages[0]!))
+  const arrived = await attackArrived(room, hostile, 'old-nodes')
+  const after = await views(room)
+  const labelledOld = await Promise.all(pages.map(async (p) => (await p.content()).toLowerCase().includes('older unsigned board')))
+  return {
+    tasksBefore,
+    arrived,
+    oldEntries,
+    after,
+    labelledOld,
+    newTask: await answered(room, 'A task after the old board'),
+    pageErrors: room.peers.map((p, i) => p.errors.slice(errorsAt[i])),
+  }
 }
 
 export interface FloodObservations {
@@ -107,7 +183,7 @@ function startFlood(hostile: Hostile, flood: Flood): Promise<number> {
 export async function floodScenario(room: HonestRoom, hostile: Hostile, flood: Flood): Promise<FloodObservations> {
   const pages = room.peers.map((p) => p.page)
   await submitAndAwait(pages[0]!, pages, 'What makes bread rise')
-  await expectHostileSynced(hostile, room.peers.length, (await listedTasks(pages[0]!)).length)
+  await hostileHasBoard(room, hostile)
   const started = Date.now()
   const writing = startFlood(hostile, flood)
   const cutOff = async (): Promise<void> => {
