@@ -16,7 +16,7 @@
  */
 import * as Y from 'yjs'
 import { performance } from 'node:perf_hooks'
-import { NODES_KEY, RECORD_MAPS, parseTaskSnapshot, type TaskSnapshot } from '../src/board/dag-schema'
+import type { TaskSnapshot } from '../src/board/dag-schema'
 import { parsePlan } from '../src/roles/plan'
 import { deriveBoard, isTerminal, type DerivedTask } from '../src/scheduler/derive'
 import { buildIfNeeded } from '../signaling-server/build-if-needed'
@@ -45,37 +45,17 @@ interface Outcome {
   readonly executors: number
 }
 
-/** Rebuilds the page's board map in a local Y.Doc so the app's own parser and derivation read it. */
-function tasksFrom(json: Record<string, Record<string, unknown>>): TaskSnapshot[] {
-  const doc = new Y.Doc()
-  const nodes = doc.getMap<Y.Map<unknown>>(NODES_KEY)
-  doc.transact(() => {
-    for (const [key, fields] of Object.entries(json)) {
-      const m = new Y.Map<unknown>()
-      nodes.set(key, m)
-      for (const [field, value] of Object.entries(fields)) {
-        if (!(RECORD_MAPS as readonly string[]).includes(field)) {
-          m.set(field, value)
-          continue
-        }
-        const records = new Y.Map<unknown>()
-        m.set(field, records)
-        for (const [k, v] of Object.entries((value ?? {}) as Record<string, unknown>)) records.set(k, v)
-      }
-    }
-  })
-  const out: TaskSnapshot[] = []
-  nodes.forEach((raw, key) => {
-    const t = parseTaskSnapshot(key, raw, (reason) => process.stderr.write(`fixture-swarm: board entry ${key} skipped: ${reason}\n`))
-    if (t) out.push(t)
-  })
-  return out
-}
-
+/** The page's verified snapshot (Maps travel as entry lists), derived here by the app's own derivation. */
 async function boardOf(peer: Peer): Promise<Map<string, DerivedTask>> {
   // A string expression: tsx's keepNames would wrap a function in `__name(...)`, which the page lacks.
-  const json = (await peer.page.evaluate(`JSON.stringify(window.__mindos.doc.getMap(${JSON.stringify(NODES_KEY)}).toJSON())`)) as string
-  return deriveBoard(tasksFrom(JSON.parse(json) as Record<string, Record<string, unknown>>))
+  const json = (await peer.page.evaluate(
+    `JSON.stringify(window.__mindos.board.snapshot().map((t) => ({ ...t, claims: [...t.claims], leases: [...t.leases], results: [...t.results], requeues: [...t.requeues], partials: [] })))`,
+  )) as string
+  type Wire = Omit<TaskSnapshot, 'claims' | 'leases' | 'results' | 'requeues' | 'partials'> & Record<'claims' | 'leases' | 'results' | 'requeues', [string, never][]>
+  const tasks = (JSON.parse(json) as Wire[]).map(
+    (t): TaskSnapshot => ({ ...t, claims: new Map(t.claims), leases: new Map(t.leases), results: new Map(t.results), requeues: new Map(t.requeues), partials: new Map() }),
+  )
+  return deriveBoard(tasks)
 }
 
 async function runOnce(url: string, tabs: number): Promise<Outcome> {

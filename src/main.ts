@@ -8,7 +8,7 @@ import './ui/styles.css'
 import { systemClock, systemRandom } from './clock'
 import { createWorkerClock } from './worker-clock'
 import { createLogger } from './log'
-import { Board, debugBoard, indexedDbPersistence } from './board'
+import { Board, debugBoard, debugRecords, indexedDbPersistence } from './board'
 import {
   WebrtcMesh,
   acquireIdentity,
@@ -23,7 +23,7 @@ import {
   type PresenceInput,
 } from './mesh'
 import { EngineController, browserStore, createWorkerInferenceClient, parseInferenceParams } from './inference'
-import { webCryptoVault } from './trust'
+import { EnvelopeVerifier, VerifiedStore, indexedDbEnvelopeStorage, memoryEnvelopeStorage, webCryptoVault, webCryptoVerifier } from './trust'
 import { BusyMeter, ExecutionSlot, SwarmScheduler, computeLedger, deriveBoard, type DerivedTask } from './scheduler'
 import { createHeader } from './ui/header'
 import { createSwarmPanel } from './ui/swarm-panel'
@@ -64,10 +64,23 @@ async function start(root: HTMLElement): Promise<void> {
   const leaseClock = createWorkerClock()
   const doc = new Y.Doc()
   const persistence = indexedDbPersistence(`mindos-board:${params.room}`, doc, systemClock)
-  const board = new Board(doc, systemClock, systemRandom)
+  // Every board record is signed by this tab's key and verified on read; what verified is kept locally, so deletion is not loss.
+  const verifier = new EnvelopeVerifier(webCryptoVerifier())
+  const envelopeStorage = (() => {
+    try {
+      return indexedDbEnvelopeStorage()
+    } catch (err) {
+      log.warn(`IndexedDB unavailable for verified records (${String(err)}); keeping them for this session only`)
+      return memoryEnvelopeStorage()
+    }
+  })()
+  const privateRoom = `${params.room}/private/${identity.id}`
+  const [sharedStore, privateStore] = await Promise.all([VerifiedStore.open(envelopeStorage, params.room), VerifiedStore.open(envelopeStorage, privateRoom)])
+  const boardDeps = { clock: systemClock, random: systemRandom, signer: identity.signer, verifier }
+  const board = new Board({ ...boardDeps, doc, room: params.room, store: sharedStore })
   const privateDoc = new Y.Doc()
   const privatePersistence = indexedDbPersistence(`mindos-private:${params.room}:${identity.id}`, privateDoc, systemClock)
-  const privateBoard = new Board(privateDoc, systemClock, systemRandom, true)
+  const privateBoard = new Board({ ...boardDeps, doc: privateDoc, room: privateRoom, store: privateStore, isPrivate: true })
   const mesh = new WebrtcMesh({
     doc,
     room: ROOM_TOPIC_PREFIX + params.room,
@@ -94,7 +107,7 @@ async function start(root: HTMLElement): Promise<void> {
   const profile = () => {
     const s = controller.summary()
     // The load peers last saw from us, so every tab ranks this one alike (policy.ts assigns tasks by rank).
-    return { roles: donor.roles, tokensPerSec: s.tokensPerSec ?? 0, load: publishedLoad, visible: document.visibilityState === 'visible', canWork: !donor.paused && (s.state === 'ready' || s.state === 'generating') }
+    return { roles: donor.roles, tokensPerSec: s.tokensPerSec ?? 0, load: publishedLoad, visible: document.visibilityState === 'visible', canWork: board.writable && !donor.paused && (s.state === 'ready' || s.state === 'generating') }
   }
   const self = { id: identity.id, name: identity.name }
   const schedulers = [
@@ -186,6 +199,7 @@ async function start(root: HTMLElement): Promise<void> {
       const names = new Map<string, string>([[identity.id, `${identity.name} (this tab)`], ...peers.map((p) => [p.presence.id, p.presence.name] as [string, string])])
       const nameOf = (node: string): string => names.get(node) ?? nameFromBoard(all, node) ?? node.slice(0, 8)
       header.update(mesh.status(), peers.length)
+      header.setBoardNotice(boardNotice(board))
       swarmPanel.update({ ...presence(), v: 1, meshPeerId: '', hb: 0 }, peers, computeLedger(sharedDerived.values()), contributionKinds(sharedDerived.values()))
       const snap = controller.snapshot()
       const me: SwarmMember = { name: identity.name, self: true, paused: donor.paused, roles: donor.roles, engineState: snap.state, model: snap.loadedModel, ...(snap.lastError ? { error: `${snap.lastError.code}: ${snap.lastError.message}` } : {}) }
@@ -248,8 +262,16 @@ async function start(root: HTMLElement): Promise<void> {
     })
   }
   // Devtools and e2e diagnostics only; nothing in the app reads it.
-  ;(window as unknown as { __mindos?: unknown }).__mindos = { mesh: () => mesh.debugSnapshot(), tasks: () => debugBoard(board), peers: () => mesh.peers().map((p) => p.presence.id), identity, doc, board }
+  ;(window as unknown as { __mindos?: unknown }).__mindos = { mesh: () => mesh.debugSnapshot(), tasks: () => debugBoard(board), records: () => debugRecords(board), peers: () => mesh.peers().map((p) => p.presence.id), identity, doc, board }
   log.info(`joined room "${params.room}" as ${identity.name} (${identity.id})`)
+}
+
+/** What a person should know about the board itself: an older unsigned board in storage, or a tab that cannot sign. */
+function boardNotice(board: Board): string | null {
+  if (!board.writable) return 'This tab has no signing key (WebCrypto is unavailable here): it shows the board but cannot add tasks or work on them.'
+  const old = board.legacyTaskCount()
+  if (old > 0) return `This room also holds ${old} task${old === 1 ? '' : 's'} from an older, unsigned board format. They are not shown: unsigned records cannot be told apart from forgeries.`
+  return null
 }
 
 /** A node that left still has a name on the board: the claims and results it wrote. */

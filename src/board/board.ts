@@ -1,32 +1,31 @@
 /**
- * Typed facade over the task DAG in a Y.Doc. The UI and the scheduler never
- * touch Y types. Every write is one transaction with this board as origin, so
- * observers can tell local writes from remote ones, and a result and the
- * nodes it creates (a plan's subtasks) arrive together or not at all.
+ * Typed facade over the signed task DAG in a Y.Doc. The UI and the scheduler
+ * never touch Y types or envelopes. Every record this tab writes is signed
+ * with its identity key (record-codec.ts says how each kind is stored);
+ * every record read back has been verified and authorized (record-sync.ts,
+ * snapshot-build.ts), so a hostile tab can neither forge nor erase.
+ *
+ * Writes keep the synchronous contract callers rely on: a record is part of
+ * snapshot() at once, while its signature is computed, and reaches the doc
+ * (in one transaction per call: a result and the nodes it creates arrive
+ * together or not at all) as soon as it is signed, in call order.
  *
  * The same class serves the shared board (synced by the mesh) and the
  * private board (a Y.Doc that never leaves this tab).
  */
-import * as Y from 'yjs'
+import type * as Y from 'yjs'
 import type { Clock, Random } from '../clock'
 import { createLogger } from '../log'
 import type { NodeIdentity } from '../mesh/identity'
 import type { NodeId, ParseResult } from '../mesh/protocol'
-import {
-  DAG_SCHEMA_VERSION,
-  MAX_PROMPT_LENGTH,
-  NODES_KEY,
-  RECORD_MAPS,
-  recordKey,
-  parseTaskSnapshot,
-  type Claim,
-  type Lease,
-  type Requeue,
-  type TaskId,
-  type TaskResult,
-  type TaskSnapshot,
-  type TaskStatic,
-} from './dag-schema'
+import { signEnvelope, type Envelope } from '../trust/envelope'
+import type { EnvelopeVerifier } from '../trust/envelope-verifier'
+import { nodeIdFromKeyId, type Signer } from '../trust/keys'
+import type { VerifiedStore } from '../trust/verified-store'
+import { DAG_SCHEMA_VERSION, LEGACY_NODES_KEY, MAX_PROMPT_LENGTH, type Claim, type Lease, type Requeue, type TaskId, type TaskResult, type TaskSnapshot, type TaskStatic } from './dag-schema'
+import { addressOf, recordFields, type BoardRecord } from './record-codec'
+import { RecordSync, type RejectionRow } from './record-sync'
+import { buildSnapshots, rootOwnerSuffix, type BuiltBoard, type RecordEntry } from './snapshot-build'
 
 const log = createLogger('board')
 
@@ -44,121 +43,216 @@ export function validatePrompt(input: string): ParseResult<string> {
 
 export const PLAN_MAX_ATTEMPTS = 3
 
-export class Board {
-  private readonly nodes: Y.Map<unknown>
-  private readonly reported = new Set<string>()
+export interface BoardDeps {
+  readonly doc: Y.Doc
+  /** The room name the envelopes are bound to (a private board uses its own). */
+  readonly room: string
+  readonly clock: Clock
+  readonly random: Random
+  /** This tab's key; null (no WebCrypto) makes the board read-only. */
+  readonly signer: Signer | null
+  readonly verifier: EnvelopeVerifier
+  /** The local verified store; null keeps nothing across reloads (tests, storage failures). */
+  readonly store?: VerifiedStore | null
+  /** Shown in the UI: the private board's tasks never leave this tab. */
+  readonly isPrivate?: boolean
+}
 
-  constructor(
-    readonly doc: Y.Doc,
-    private readonly clock: Clock,
-    private readonly random: Random,
-    /** Shown in the UI: the private board's tasks never leave this tab. */
-    readonly isPrivate = false,
-  ) {
-    this.nodes = doc.getMap(NODES_KEY)
+interface Pending {
+  readonly entries: RecordEntry[]
+}
+
+export class Board {
+  readonly doc: Y.Doc
+  readonly isPrivate: boolean
+  /** Resolves once the locally kept records have been verified and put back into the doc. */
+  readonly ready: Promise<void>
+  private readonly sync: RecordSync
+  private readonly self: NodeId | null
+  private readonly listeners = new Set<(local: boolean) => void>()
+  private readonly pending = new Set<Pending>()
+  private chain: Promise<void> = Promise.resolve()
+  private built: { version: number; board: BuiltBoard } | null = null
+  private localVersion = 0
+  private pendingSeq = 0
+  private partialSeq = 0
+  private warnedReadOnly = false
+  private readonly reportedUnauthorized = new Set<string>()
+
+  constructor(private readonly deps: BoardDeps) {
+    this.doc = deps.doc
+    this.isPrivate = deps.isPrivate ?? false
+    this.self = deps.signer ? nodeIdFromKeyId(deps.signer.keyId) : null
+    this.sync = new RecordSync(deps.doc, deps.room, deps.verifier, deps.store ?? null, () => this.emit(false))
+    this.ready = this.sync.ready
+  }
+
+  /** Whether this tab can write (it holds a signing key). */
+  get writable(): boolean {
+    return this.self !== null
   }
 
   /** Adds a task as a root plus its plan node. Throws BoardInputError (message for a person) on bad input. */
   submit(prompt: string, author: NodeIdentity): TaskStatic {
     const checked = validatePrompt(prompt)
     if (!checked.ok) throw new BoardInputError(checked.reason)
-    const now = this.clock.now()
-    const rootId = this.newId()
-    const base = { v: DAG_SCHEMA_VERSION, rootId, createdAt: now, createdBy: author.id, createdByName: author.name } as const
+    if (!this.self) throw new BoardInputError('This tab has no signing key (WebCrypto is unavailable here), so it cannot add tasks.')
+    const now = this.deps.clock.now()
+    const rootId = this.newRootId()
+    const base = { v: DAG_SCHEMA_VERSION, rootId, createdAt: now, createdBy: this.self, createdByName: author.name } as const
     const root: TaskStatic = { ...base, id: rootId, kind: 'root', title: titleOf(checked.value), prompt: checked.value, deps: [], maxAttempts: 1 }
     const plan: TaskStatic = { ...base, id: `${rootId}-plan` as TaskId, kind: 'plan', role: 'planner', title: 'Plan', prompt: checked.value, deps: [], maxAttempts: PLAN_MAX_ATTEMPTS }
-    this.doc.transact(() => {
-      this.writeNode(root)
-      this.writeNode(plan)
-    }, this)
+    this.write([{ type: 'task', task: root }, { type: 'task', task: plan }])
     log.info(`task ${rootId} submitted${this.isPrivate ? ' (private)' : ''}`)
     return root
   }
 
-  /** Every valid task node, read fresh. Invalid entries are skipped and logged once. */
+  /** Every valid, authorized task, with this tab's records still being signed. */
   snapshot(): TaskSnapshot[] {
-    const out: TaskSnapshot[] = []
-    this.nodes.forEach((raw, key) => {
-      const task = parseTaskSnapshot(key, raw, (reason) => this.reportOnce(key, reason))
-      if (task) out.push(task)
-    })
-    return out
+    return this.build().tasks
+  }
+
+  /** Keys caught equivocating → what they did. None of their records count. */
+  distrusted(): ReadonlyMap<NodeId, string> {
+    return this.build().distrusted
+  }
+
+  /** Records this tab refused, per writer and reason. */
+  rejections(): RejectionRow[] {
+    const rows = this.sync.rejections()
+    const unauthorized = new Map<string, Record<string, number>>()
+    for (const u of this.build().unauthorized) {
+      const reasons = unauthorized.get(u.signer) ?? {}
+      reasons[`unauthorized: ${u.reason}`] = 1
+      unauthorized.set(u.signer, reasons)
+    }
+    return [...rows, ...[...unauthorized].map(([writer, reasons]) => ({ writer, reasons }))]
+  }
+
+  /** How many tasks of the older, unsigned board format (schema v2) the doc still holds; they are not shown. */
+  legacyTaskCount(): number {
+    return this.doc.getMap(LEGACY_NODES_KEY).size
+  }
+
+  stats(): { records: number; repairs: number; pendingWrites: number } {
+    return { ...this.sync.stats(), pendingWrites: this.pending.size }
+  }
+
+  /** Resolves once every write made so far is signed and in the doc. */
+  flushed(): Promise<void> {
+    return this.chain
   }
 
   addClaim(taskId: TaskId, claim: Claim): void {
-    this.putRecord(taskId, 'claims', recordKey(claim.attempt, claim.node), claim)
+    if (this.ownsSlot('claim', taskId, claim.attempt)) return
+    this.write([{ type: 'claim', taskId, claim }])
   }
 
   addLease(taskId: TaskId, lease: Lease): void {
-    this.putRecord(taskId, 'leases', recordKey(lease.attempt, lease.node), lease)
+    this.write([{ type: 'lease', taskId, lease }])
   }
 
   setPartial(taskId: TaskId, attempt: number, node: NodeId, text: string): void {
-    this.putRecord(taskId, 'partials', recordKey(attempt, node), text)
+    this.write([{ type: 'partial', taskId, attempt, node, seq: ++this.partialSeq, text }])
   }
 
   /** Writes a finished run and, in the same transaction, the nodes it creates. */
   addResult(taskId: TaskId, result: TaskResult, children: readonly TaskStatic[] = [], requeue?: { taskId: TaskId; requeue: Requeue }): void {
-    this.doc.transact(() => {
-      this.putRecord(taskId, 'results', recordKey(result.attempt, result.provenance.node), result)
-      for (const child of children) if (!this.nodes.has(child.id)) this.writeNode(child)
-      if (requeue) this.addRequeue(requeue.taskId, requeue.requeue)
-    }, this)
+    if (this.ownsSlot('result', taskId, result.attempt)) return
+    const records: BoardRecord[] = [{ type: 'result', taskId, result }, ...this.newChildren(children)]
+    if (requeue && !this.ownsSlot('requeue', requeue.taskId, requeue.requeue.attempt)) records.push({ type: 'requeue', taskId: requeue.taskId, requeue: requeue.requeue })
+    this.write(records)
   }
 
   /** Adds nodes that don't exist yet (a streamed plan's steps), in one transaction; existing ids are left as they are (grow-only). */
   addNodes(children: readonly TaskStatic[]): void {
-    this.doc.transact(() => {
-      for (const child of children) if (!this.nodes.has(child.id)) this.writeNode(child)
-    }, this)
+    const fresh = this.newChildren(children)
+    if (fresh.length > 0) this.write(fresh)
   }
 
-  /** Ends attempt k without a result. Idempotent: the first record for k stays. */
+  /** Ends attempt k without a result. Idempotent per signer: this tab's first record for k stays. */
   addRequeue(taskId: TaskId, requeue: Requeue): void {
-    const entry = this.nodes.get(taskId)
-    const map = entry instanceof Y.Map ? entry.get('requeues') : undefined
-    if (map instanceof Y.Map && [...map.keys()].some((k) => k.startsWith(`${requeue.attempt}:`))) return
-    this.putRecord(taskId, 'requeues', recordKey(requeue.attempt, requeue.by), requeue)
+    if (this.ownsSlot('requeue', taskId, requeue.attempt)) return
+    this.write([{ type: 'requeue', taskId, requeue }])
   }
 
-  /** Fires after any change, local or remote. Returns its own unsubscribe. */
+  /** Fires after any change, local or remote (remote ones once verified). Returns its own unsubscribe. */
   onChange(listener: (local: boolean) => void): () => void {
-    const handler = (_events: unknown, txn: Y.Transaction): void => listener(txn.origin === this)
-    this.nodes.observeDeep(handler)
-    return () => this.nodes.unobserveDeep(handler)
-  }
-
-  private writeNode(task: TaskStatic): void {
-    const entry = new Y.Map<unknown>()
-    for (const [k, v] of Object.entries(task)) if (v !== undefined) entry.set(k, v)
-    for (const name of RECORD_MAPS) entry.set(name, new Y.Map())
-    this.nodes.set(task.id, entry)
-  }
-
-  private putRecord(taskId: TaskId, kind: (typeof RECORD_MAPS)[number], key: string, value: unknown): void {
-    this.doc.transact(() => {
-      const entry = this.nodes.get(taskId)
-      if (!(entry instanceof Y.Map)) return void log.warn(`no task ${taskId} to record ${kind} on`)
-      let map = entry.get(kind)
-      if (!(map instanceof Y.Map)) {
-        map = new Y.Map()
-        entry.set(kind, map)
-      }
-      ;(map as Y.Map<unknown>).set(key, value)
-    }, this)
-  }
-
-  private reportOnce(key: string, reason: string): void {
-    const id = `${key}|${reason}`
-    if (this.reported.has(id)) return
-    this.reported.add(id)
-    log.warn(`ignoring invalid board data in ${key.slice(0, 64)}: ${reason}`)
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
   }
 
   newId(): TaskId {
-    let id = Math.max(0, Math.floor(this.clock.now())).toString(36)
-    while (id.length < 16) id += Math.floor(this.random.next() * 36).toString(36)
+    let id = Math.max(0, Math.floor(this.deps.clock.now())).toString(36)
+    while (id.length < 16) id += Math.floor(this.deps.random.next() * 36).toString(36)
     return id as TaskId
+  }
+
+  /** A root id carries its creator's id, so nobody else can write a task under it (snapshot-build.ts). */
+  private newRootId(): TaskId {
+    return `${this.newId()}${rootOwnerSuffix(this.self!)}` as TaskId
+  }
+
+  private newChildren(children: readonly TaskStatic[]): BoardRecord[] {
+    const known = new Set(this.snapshot().map((t) => t.id))
+    return children.filter((c) => !known.has(c.id) && !this.ownsSlot('task', c.id, 0)).map((task) => ({ type: 'task', task }))
+  }
+
+  /** Whether this tab already signed (or is signing) an immutable record for this slot: signing another would be equivocation. */
+  private ownsSlot(kind: 'claim' | 'result' | 'requeue' | 'task', task: string, attempt: number): boolean {
+    const mine = (e: { node: NodeId; kind: string; task: string; attempt: number }): boolean =>
+      e.node === this.self && e.task === task && e.attempt === attempt && (e.kind === kind || (kind === 'result' && e.kind === 'verdict'))
+    for (const r of this.sync.records()) if (mine(r)) return true
+    for (const p of this.pending) if (p.entries.some(mine)) return true
+    return false
+  }
+
+  private write(records: BoardRecord[]): void {
+    const self = this.self
+    if (!self || !this.deps.signer) {
+      if (!this.warnedReadOnly) log.warn('this tab has no signing key: its board is read-only')
+      this.warnedReadOnly = true
+      return
+    }
+    const signer = this.deps.signer
+    const ts = this.deps.clock.now()
+    const fields = records.map((r) => recordFields(this.deps.room, r, ts))
+    const entry: Pending = { entries: records.map((record, i) => ({ node: self, kind: fields[i]!.kind, task: fields[i]!.task, attempt: fields[i]!.attempt, hash: `pending:${++this.pendingSeq}`, record })) }
+    this.pending.add(entry)
+    this.localVersion++
+    this.emit(true)
+    this.chain = this.chain.then(async () => {
+      try {
+        const signed = await Promise.all(fields.map((f) => signEnvelope(signer, f)))
+        this.pending.delete(entry)
+        this.sync.publish(signed.map((s, i) => ({ signed: s, address: addressOf(s.envelope as Envelope, s.hash), record: records[i]! })))
+      } catch (err) {
+        this.pending.delete(entry)
+        this.localVersion++
+        log.error(`could not sign ${records.map((r) => r.type).join('+')} for the board: ${String(err)}`)
+        this.emit(true)
+      }
+    })
+  }
+
+  private build(): BuiltBoard {
+    const version = this.sync.version * 1_000_003 + this.localVersion
+    if (this.built?.version === version) return this.built.board
+    const entries: RecordEntry[] = [...this.sync.records()]
+    for (const p of this.pending) entries.push(...p.entries)
+    const board = buildSnapshots(entries)
+    for (const u of board.unauthorized) {
+      const key = `${u.signer}|${u.reason}`
+      if (this.reportedUnauthorized.has(key)) continue
+      this.reportedUnauthorized.add(key)
+      log.warn(`ignoring task statics from ${u.signer.slice(0, 12)}: ${u.reason}`)
+    }
+    this.built = { version, board }
+    return board
+  }
+
+  private emit(local: boolean): void {
+    for (const l of [...this.listeners]) l(local)
   }
 }
 

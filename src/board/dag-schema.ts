@@ -1,25 +1,25 @@
 /**
- * The task DAG inside the Y.Doc, and validation of everything peers wrote.
+ * The task DAG's records and the validation of everything peers wrote.
  *
- *   doc.getMap('nodes'): taskId → Y.Map with
- *     static fields, written once by the creator (see TaskStatic), and
- *     grow-only record maps, each keyed so two writers never collide:
- *       claims    `${attempt}:${nodeId}` → Claim      ("I want to run attempt k")
- *       leases    `${attempt}:${nodeId}` → Lease      ("I am running attempt k"; beat renews it)
- *       results   `${attempt}:${nodeId}` → TaskResult (a finished run)
- *       requeues  `${attempt}:${by}`     → Requeue    ("attempt k ended without a result"; derive decides which count)
- *       partials  `${attempt}:${nodeId}` → string     (streamed output, batched)
- *
- * Status is never stored: it is derived from these records by the pure
- * functions in src/scheduler/derive.ts. Records only ever get added, so every
- * replica that has seen the same updates derives the same board (invariant 2),
- * whatever order the updates arrived in.
+ * A task is its statics (TaskStatic, written once by its creator) plus
+ * grow-only records about it, each keyed so two writers never collide:
+ *   claims    `${attempt}:${nodeId}` → Claim      ("I want to run attempt k")
+ *   leases    `${attempt}:${nodeId}` → Lease      ("I am running attempt k"; beat renews it)
+ *   results   `${attempt}:${nodeId}` → TaskResult (a finished run)
+ *   requeues  `${attempt}:${by}`     → Requeue    ("attempt k ended without a result"; derive decides which count)
+ *   partials  `${attempt}:${nodeId}` → string     (streamed output, batched)
+ * Each record travels as a signed envelope (record-codec.ts) and nodeId is
+ * always its signer. Status is never stored: it is derived from these records
+ * by the pure functions in src/scheduler/derive.ts. Records only ever get
+ * added, so every replica that has seen the same records derives the same
+ * board (invariant 2), whatever order they arrived in.
  */
-import * as Y from 'yjs'
 import { isNodeId, type NodeId, type ParseResult } from '../mesh/protocol'
 
-export const DAG_SCHEMA_VERSION = 2
-export const NODES_KEY = 'nodes'
+/** 3: statics travel in signed envelopes (v2 boards lived unsigned in `doc.getMap('nodes')`). */
+export const DAG_SCHEMA_VERSION = 3
+/** Where schema v2 kept its tasks: read only to tell a person the room holds an older board. */
+export const LEGACY_NODES_KEY = 'nodes'
 export const MAX_PROMPT_LENGTH = 4_000
 export const MAX_TEXT_LENGTH = 24_000
 const MAX_TITLE = 120
@@ -114,8 +114,6 @@ export interface TaskSnapshot extends TaskStatic {
   readonly partials: ReadonlyMap<string, string>
 }
 
-export const RECORD_MAPS = ['claims', 'leases', 'results', 'requeues', 'partials'] as const
-
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 const isText = (v: unknown, max: number, allowEmpty = false): v is string => typeof v === 'string' && v.length <= max && (allowEmpty || v.trim() !== '')
 const isCount = (v: unknown, min = 0, max = 1_000_000): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max
@@ -130,7 +128,7 @@ export function recordKey(attempt: number, node: NodeId): string {
   return `${attempt}:${node}`
 }
 
-function parseStatic(key: string, v: Record<string, unknown>): ParseResult<TaskStatic> {
+export function parseStaticFields(key: string, v: Record<string, unknown>): ParseResult<TaskStatic> {
   if (v.v !== DAG_SCHEMA_VERSION) return { ok: false, reason: `unsupported schema version ${String(v.v)}` }
   if (!isTaskId(v.id) || v.id !== key) return { ok: false, reason: 'id is missing or does not match its key' }
   if (!isTaskId(v.rootId)) return { ok: false, reason: 'bad rootId' }
@@ -167,46 +165,9 @@ const parsers = {
   partials: (v: unknown): v is string => isText(v, MAX_TEXT_LENGTH, true),
 }
 
-/** Keys must agree with the record inside: a peer can't file attempt 3 under attempt 1. */
-function keyMatches(kind: (typeof RECORD_MAPS)[number], key: string, value: unknown): boolean {
-  if (kind === 'partials') return /^\d+:[a-z0-9-]+$/.test(key)
-  const r = value as { attempt: number; node?: string }
-  if (kind === 'requeues') return key === `${r.attempt}:${(value as Requeue).by}`
-  return key === `${r.attempt}:${r.node ?? (value as TaskResult).provenance?.node}`
-}
+type RecordMap = keyof typeof parsers
 
-/**
- * Reads one task. The static part must be valid or the task is skipped;
- * individual invalid records are dropped and reported, the rest is kept.
- */
-export function parseTaskSnapshot(key: string, raw: unknown, report: (reason: string) => void): TaskSnapshot | null {
-  if (!(raw instanceof Y.Map)) {
-    report('entry is not a map')
-    return null
-  }
-  // No prototype: a peer-written "__proto__" key must stay an ordinary (ignored) field.
-  const fields = Object.create(null) as Record<string, unknown>
-  raw.forEach((value, field) => {
-    if (field === '__proto__' || (RECORD_MAPS as readonly string[]).includes(field)) return
-    fields[field] = value instanceof Y.AbstractType ? value.toJSON() : value
-  })
-  const parsed = parseStatic(key, fields)
-  if (!parsed.ok) {
-    report(parsed.reason)
-    return null
-  }
-  const records = Object.fromEntries(
-    RECORD_MAPS.map((kind) => {
-      const out = new Map<string | number, unknown>()
-      const map = raw.get(kind)
-      if (map instanceof Y.Map) {
-        map.forEach((value, recordKeyStr) => {
-          if (parsers[kind](value) && keyMatches(kind, recordKeyStr, value)) out.set(recordKeyStr, value)
-          else report(`invalid ${kind} record ${recordKeyStr.slice(0, 40)}`)
-        })
-      } else if (map !== undefined) report(`${kind} is not a map`)
-      return [kind, out]
-    }),
-  )
-  return { ...parsed.value, ...records } as unknown as TaskSnapshot
+/** Validates one record value of the given map's type. */
+export function parseRecordValue(kind: RecordMap, value: unknown): boolean {
+  return parsers[kind](value)
 }

@@ -19,3 +19,19 @@ export function debugBoard(board: Board): unknown[] {
     results: [...t.results.entries()].map(([key, r]) => ({ key, attempt: r.attempt, verdict: r.verdict ?? null, node: r.provenance.node, startedAt: r.provenance.startedAt, endedAt: r.provenance.endedAt, completionTokens: r.provenance.completionTokens })),
   }))
 }
+
+/** Every verified task's records by key, JSON-safe (window.__mindos.records()): what e2e checks read instead of the raw doc. */
+export function debugRecords(board: Board): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const t of board.snapshot()) {
+    out[t.id] = {
+      kind: t.kind,
+      rootId: t.rootId,
+      claims: Object.fromEntries(t.claims),
+      leases: Object.fromEntries(t.leases),
+      requeues: Object.fromEntries(t.requeues),
+      results: Object.fromEntries([...t.results].map(([k, r]) => [k, { attempt: r.attempt, node: r.provenance.node, verdict: r.verdict ?? null }])),
+    }
+  }
+  return out
+}

@@ -1,6 +1,6 @@
 export { Board, BoardInputError, validatePrompt, PLAN_MAX_ATTEMPTS } from './board'
 export { indexedDbPersistence, type BoardPersistence } from './persistence'
-export { debugBoard } from './debug'
+export { debugBoard, debugRecords } from './debug'
 export {
   ALL_ROLES,
   DAG_SCHEMA_VERSION,

@@ -138,6 +138,24 @@ export class VerifiedStore {
     return p
   }
 
+  /**
+   * Keeps the newest version of a progressive record (a lease's latest beat)
+   * under its slot address, `hash` here, replacing the version kept before:
+   * a beat a second must not pile up. The caller decides what is newer.
+   */
+  replace(verified: { readonly envelope: Envelope; readonly hash: string; readonly text: string }): Promise<AddOutcome> {
+    const old = this.records.get(verified.hash)
+    if (!old) return this.add(verified)
+    if (old.text === verified.text) return Promise.resolve({ status: 'known' })
+    if (this.pending.has(verified.hash)) return this.pending.get(verified.hash)!.then(() => this.replace(verified))
+    this.unaccount(old)
+    const p = this.add(verified).then((outcome) => {
+      if (outcome.status !== 'added' && !this.records.has(old.hash)) this.account(old)
+      return outcome
+    })
+    return p
+  }
+
   private checkQuota(key: KeyId, chars: number): AddOutcome | null {
     const u = this.usage.get(key) ?? { count: 0, chars: 0 }
     if (u.count + 1 > this.quota.perKeyCount || u.chars + chars > this.quota.perKeyChars) {

@@ -8,6 +8,8 @@ export interface HeaderView {
   update(status: MeshStatus, peerCount: number): void
   /** A storage problem for the person (null: none). */
   setStorageProblem(message: string | null): void
+  /** Something about the board a person should know (an older unsigned board, a read-only tab); null: none. */
+  setBoardNotice(message: string | null): void
 }
 
 export function createHeader(opts: { room: string; link: string; keyed: boolean; problems: readonly string[] }): HeaderView {
@@ -23,6 +25,7 @@ export function createHeader(opts: { room: string; link: string; keyed: boolean;
     navigator.clipboard?.writeText(opts.link).then(done, () => document.execCommand?.('copy') && done())
   })
   const storageEl = h('div', { class: 'problems', testid: 'storage-problem', role: 'alert', hidden: true })
+  const boardNoticeEl = h('div', { class: 'problems', testid: 'board-notice', hidden: true })
   const element = h(
     'header',
     { class: 'app-header' },
@@ -39,6 +42,7 @@ export function createHeader(opts: { room: string; link: string; keyed: boolean;
     ),
     statusEl,
     storageEl,
+    boardNoticeEl,
     opts.problems.length ? h('div', { class: 'problems', testid: 'url-problems' }, ...opts.problems.map((p) => h('div', {}, p))) : null,
   )
   return {
@@ -46,6 +50,10 @@ export function createHeader(opts: { room: string; link: string; keyed: boolean;
     setStorageProblem(message) {
       storageEl.hidden = message === null
       storageEl.textContent = message ?? ''
+    },
+    setBoardNotice(message) {
+      boardNoticeEl.hidden = message === null
+      boardNoticeEl.textContent = message ?? ''
     },
     update(status, peerCount) {
       statusEl.dataset.status = status.signaling

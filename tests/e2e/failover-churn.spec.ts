@@ -24,16 +24,13 @@ const PROMPTS = [
 /** Nodes holding a lease on an attempt that is still open (no requeue, no result for it). */
 async function holders(page: Page): Promise<string[]> {
   return page.evaluate(() => {
-    const w = window as unknown as { __mindos: { doc: { getMap(n: string): { forEach(fn: (v: { get(k: string): { toJSON(): Record<string, { node: string; attempt: number }> } }) => void): void } } } }
+    type Rec = { node: string; attempt: number }
+    const w = window as unknown as { __mindos: { records(): Record<string, { leases: Record<string, Rec>; requeues: Record<string, Rec>; results: Record<string, Rec> }> } }
     const out = new Set<string>()
-    w.__mindos.doc.getMap('nodes').forEach((entry) => {
-      const requeues = entry.get('requeues')?.toJSON() ?? {}
-      const results = Object.keys(entry.get('results')?.toJSON() ?? {})
-      for (const lease of Object.values(entry.get('leases')?.toJSON() ?? {})) {
-        if (requeues[String(lease.attempt)] || results.some((k) => k.startsWith(`${lease.attempt}:`))) continue
-        out.add(lease.node)
-      }
-    })
+    for (const entry of Object.values(w.__mindos.records())) {
+      const ended = new Set([...Object.values(entry.requeues), ...Object.values(entry.results)].map((r) => r.attempt))
+      for (const lease of Object.values(entry.leases)) if (!ended.has(lease.attempt)) out.add(lease.node)
+    }
     return [...out]
   })
 }
@@ -47,14 +44,13 @@ interface Ended {
 
 async function endedAttempts(page: Page): Promise<Ended[]> {
   return page.evaluate(() => {
-    const w = window as unknown as { __mindos: { doc: { getMap(n: string): { forEach(fn: (v: { get(k: string): unknown }, k: string) => void): void } } } }
+    const w = window as unknown as { __mindos: { records(): Record<string, { rootId: string; requeues: Record<string, { attempt: number; reason: string; cause: string }> }> } }
     const out: Ended[] = []
-    w.__mindos.doc.getMap('nodes').forEach((entry, taskId) => {
-      const requeues = (entry.get('requeues') as { toJSON(): Record<string, { reason: string; cause: string }> } | undefined)?.toJSON() ?? {}
-      for (const [attempt, r] of Object.entries(requeues)) {
-        if (r.cause === 'holder-lost' || r.cause === 'claim-stale') out.push({ taskId, rootId: String(entry.get('rootId')), attempt: Number(attempt), reason: r.reason })
+    for (const [taskId, entry] of Object.entries(w.__mindos.records())) {
+      for (const r of Object.values(entry.requeues)) {
+        if (r.cause === 'holder-lost' || r.cause === 'claim-stale') out.push({ taskId, rootId: entry.rootId, attempt: r.attempt, reason: r.reason })
       }
-    })
+    }
     return out
   })
 }

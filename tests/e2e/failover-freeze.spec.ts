@@ -19,12 +19,10 @@ interface PlanRecords {
 
 async function planRecords(page: Page, planId: string): Promise<PlanRecords> {
   return page.evaluate((id) => {
-    const w = window as unknown as { __mindos: { doc: { getMap(n: string): { get(k: string): { get(k: string): { toJSON(): Record<string, unknown> } } } } } }
-    const entry = w.__mindos.doc.getMap('nodes').get(id)
-    return {
-      results: Object.keys(entry.get('results').toJSON()),
-      requeues: entry.get('requeues').toJSON() as Record<string, { by: string; reason: string }>,
-    }
+    const w = window as unknown as { __mindos: { records(): Record<string, { results: Record<string, unknown>; requeues: Record<string, { attempt: number; by: string; reason: string }> }> } }
+    const entry = w.__mindos.records()[id]!
+    // Requeues are kept per signer (`${attempt}:${by}`); these checks are per attempt.
+    return { results: Object.keys(entry.results), requeues: Object.fromEntries(Object.values(entry.requeues).map((r) => [String(r.attempt), r])) }
   }, planId)
 }
 

@@ -86,7 +86,8 @@ export async function submit(page: Page, text: string): Promise<void> {
 export async function startWitness(page: Page): Promise<void> {
   await page.evaluate(() => {
     interface Handle {
-      doc: { getMap(name: string): { forEach(fn: (v: unknown, k: string) => void): void } }
+      records(): Record<string, { requeues: Record<string, { attempt: number; reason: string; cause: string; by: string }> }>
+      board: { onChange(fn: () => void): void }
       peers: () => string[]
     }
     const w = window as unknown as { __mindos: Handle; __witness?: unknown }
@@ -94,21 +95,16 @@ export async function startWitness(page: Page): Promise<void> {
     const left: Record<string, number> = {}
     let known = new Set(w.__mindos.peers())
     const look = (): void => {
-      w.__mindos.doc.getMap('nodes').forEach((entry, taskId) => {
-        const map = (entry as { get(k: string): unknown }).get('requeues') as { forEach(fn: (v: unknown, k: string) => void): void } | undefined
-        map?.forEach((r, attempt) => {
-          const key = `${taskId}:${attempt}`
-          const rec = r as { reason?: string; cause?: string; by?: string }
-          requeues[key] ??= { at: Date.now(), reason: rec.reason ?? '', cause: rec.cause ?? '', by: rec.by ?? '' }
-        })
-      })
+      for (const [taskId, entry] of Object.entries(w.__mindos.records())) {
+        for (const rec of Object.values(entry.requeues)) requeues[`${taskId}:${rec.attempt}`] ??= { at: Date.now(), reason: rec.reason, cause: rec.cause, by: rec.by }
+      }
       const now = new Set(w.__mindos.peers())
       for (const id of known) if (!now.has(id)) left[id] ??= Date.now()
       for (const id of now) known.add(id)
       known = new Set([...known])
     }
     // A message-driven loop, not only a timer, so a throttled timer cannot delay the record much.
-    ;(w.__mindos.doc as unknown as { on(e: string, fn: () => void): void }).on('update', look)
+    w.__mindos.board.onChange(look)
     setInterval(look, 50)
     w.__witness = { requeues, left }
   })

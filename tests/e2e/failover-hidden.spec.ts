@@ -70,8 +70,8 @@ test('a hidden tab with throttled timers keeps its leases alive while it works',
     for (const p of [watcher!, hidden!]) await expect(p.page.getByTestId('final-answer')).toContainText('[simulated]', { timeout: 300_000 })
 
     const requeues = await watcher!.page.evaluate(() => {
-      const w = window as unknown as { __mindos: { doc: { getMap(n: string): { toJSON(): Record<string, { requeues?: Record<string, { reason: string; cause: string }> }> } } } }
-      return Object.entries(w.__mindos.doc.getMap('nodes').toJSON()).flatMap(([id, t]) => Object.values(t.requeues ?? {}).filter((r) => r.cause === 'holder-lost' || r.cause === 'claim-stale').map((r) => `${id}: ${r.cause}: ${r.reason}`))
+      const w = window as unknown as { __mindos: { records(): Record<string, { requeues: Record<string, { reason: string; cause: string }> }> } }
+      return Object.entries(w.__mindos.records()).flatMap(([id, t]) => Object.values(t.requeues).filter((r) => r.cause === 'holder-lost' || r.cause === 'claim-stale').map((r) => `${id}: ${r.cause}: ${r.reason}`))
     })
     // Verifier rejections (cause verification-failed) are normal; no lease or claim may have gone stale.
     expect(requeues, 'no lease expired').toEqual([])

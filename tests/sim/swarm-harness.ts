@@ -19,6 +19,9 @@ import { PRESENCE_VERSION, type NodeId } from '../../src/mesh/protocol'
 import { BusyMeter, ExecutionSlot } from '../../src/scheduler/execution-slot'
 import { SwarmScheduler, type SchedulerConfig } from '../../src/scheduler/swarm-scheduler'
 import { ManualClock } from '../unit/fake-clock'
+import { fakeSigner, fakeVerifier } from '../unit/fake-crypto'
+import { EnvelopeVerifier } from '../../src/trust/envelope-verifier'
+import { nodeIdFromKeyId } from '../../src/trust/keys'
 
 export interface SimNode {
   readonly index: number
@@ -76,9 +79,11 @@ export class SwarmSim {
 
   addNode(): SimNode {
     const index = this.nodes.length
-    const id = `node-${String(index).padStart(4, '0')}-${this.seed}` as NodeId
+    // FAKE keys (tests/unit/fake-crypto.ts): every record is signed and verified as in the app, at no virtual cost.
+    const signer = fakeSigner(`sim-${this.seed}-${index}`)
+    const id = nodeIdFromKeyId(signer.keyId)
     const doc = new Y.Doc()
-    const board = new Board(doc, this.clock, seededRandom(this.seed * 100 + index))
+    const board = new Board({ doc, room: 'sim', clock: this.clock, random: seededRandom(this.seed * 100 + index), signer, verifier: new EnvelopeVerifier(fakeVerifier) })
     const node: SimNode = { index, id, name: `sim-${index}`, doc, board, slot: new ExecutionSlot(), meter: new BusyMeter(() => this.clock.now()), inference: this.trackedInference(id, index), scheduler: null, alive: true, published: { busy: false, load: 0 }, views: new Map() }
     this.nodes.push(node)
     node.slot.onChange((busy) => {

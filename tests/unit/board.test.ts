@@ -1,200 +1,241 @@
+/**
+ * The signed board: what a tab writes is signed, what it reads is verified
+ * and authorized, and what a hostile writer does to the doc (forge, rewrite,
+ * erase, junk, replay, equivocate) changes nothing any honest tab shows.
+ */
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { Board, BoardInputError, PLAN_MAX_ATTEMPTS, validatePrompt } from '../../src/board/board'
-import { DAG_SCHEMA_VERSION, MAX_PROMPT_LENGTH, NODES_KEY, type TaskId, type TaskStatic } from '../../src/board/dag-schema'
+import { BoardInputError, PLAN_MAX_ATTEMPTS, validatePrompt, type Board } from '../../src/board/board'
+import { DAG_SCHEMA_VERSION, LEGACY_NODES_KEY, MAX_PROMPT_LENGTH, type TaskId, type TaskStatic } from '../../src/board/dag-schema'
+import { addressOf, recordFields, RECORDS_KEY, slotAddress, type BoardRecord } from '../../src/board/record-codec'
 import { seededRandom } from '../../src/clock'
 import { deriveBoard, isTerminal } from '../../src/scheduler/derive'
 import { resultWrites } from '../../src/scheduler/task-io'
-import { A, B, C, claim, clockAt, identity, lease, requeue, result, roleOutput, staticTask, summary, threeSteps, tid, twoSteps } from './task-fixtures'
+import { canonicalJson } from '../../src/trust/canonical'
+import { signEnvelope } from '../../src/trust/envelope'
+import { memoryEnvelopeStorage, VerifiedStore } from '../../src/trust/verified-store'
+import { claim, lease, requeue, result, roleOutput, staticTask, summary, threeSteps, tid, twoSteps } from './task-fixtures'
+import { linkDocs, NA, NB, NC, ROOM, settled, signedBoard, testNode, type TestNode } from './signed-fixtures'
 
-const NOW = 1_700_000_000_000
+const records = (doc: Y.Doc) => doc.getMap<unknown>(RECORDS_KEY)
 
-function fresh(seed = 1) {
-  const doc = new Y.Doc()
-  const board = new Board(doc, clockAt(NOW), seededRandom(seed))
-  const updates: Uint8Array[] = []
-  doc.on('update', (u: Uint8Array) => updates.push(u))
-  return { doc, board, updates, nodes: doc.getMap<unknown>(NODES_KEY) }
+/** Signs a record as `node` would and stores it where it belongs, bypassing any board (a peer's own client). */
+async function writeSigned(doc: Y.Doc, node: TestNode, record: BoardRecord, room = ROOM, ts = 1): Promise<{ address: string; text: string }> {
+  const s = await signEnvelope(node.signer, recordFields(room, record, ts))
+  const address = addressOf(s.envelope, s.hash)
+  records(doc).set(address, s.text)
+  return { address, text: s.text }
 }
 
-/** Writes a task entry the way a (possibly hostile) peer could: any fields, any record maps. */
-function rawEntry(nodes: Y.Map<unknown>, key: string, fields: Record<string, unknown>, records: Record<string, Record<string, unknown>> = {}): Y.Map<unknown> {
-  const entry = new Y.Map<unknown>()
-  nodes.set(key, entry)
-  for (const [k, v] of Object.entries(fields)) entry.set(k, v)
-  for (const [kind, recs] of Object.entries(records)) {
-    const m = new Y.Map<unknown>()
-    entry.set(kind, m)
-    for (const [k, v] of Object.entries(recs)) m.set(k, v)
-  }
-  return entry
-}
-
-/** A valid task, written through the board (it has no public way to add a bare task, so use a plan result). */
-function withTask(board: Board, s: TaskStatic): void {
-  const root = board.submit('Seed task', identity(A))
-  board.addResult(tid(`${root.id}-plan`), result(A), [s])
+/** A root and plan by A, and a plan result by A that creates two steps. */
+async function answeredPlan(board: Board): Promise<{ root: TaskStatic; plan: TaskId; steps: TaskStatic[] }> {
+  const root = board.submit('Compare sorting algorithms', NA.me)
+  const plan = tid(`${root.id}-plan`)
+  const d = deriveBoard(board.snapshot()).get(plan)!
+  const w = resultWrites(d, roleOutput('p', { plan: twoSteps }), NA.me, 1, 2)
+  board.addClaim(plan, claim(NA.id))
+  board.addLease(plan, lease(NA.id))
+  board.addResult(plan, w.result, w.children)
+  await settled(board)
+  return { root, plan, steps: w.children.filter((c) => c.kind === 'research') }
 }
 
 describe('Board.submit', () => {
-  it('writes the root and its plan node in one transaction', () => {
-    const { board, updates, doc } = fresh()
-    let txns = 0
-    doc.on('afterTransaction', () => txns++)
-    const root = board.submit('  Compare CRDT libraries\nin depth  ', identity(A, 'amber-otter'))
-    expect([txns, updates.length]).toEqual([1, 1])
+  it('writes the root and its plan node, signed, in one doc update; ids carry the creator', async () => {
+    const { doc, board } = signedBoard(NA)
+    const updates: Uint8Array[] = []
+    doc.on('update', (u: Uint8Array) => updates.push(u))
+    const root = board.submit('  Compare CRDT libraries\nin depth  ', NA.me)
+    expect(board.snapshot().map((t) => t.kind).sort(), 'visible while still being signed').toEqual(['plan', 'root'])
+    await settled(board)
+    expect(updates).toHaveLength(1)
+    expect(root.id.endsWith(`-${NA.id.slice(0, 12)}`)).toBe(true)
     const tasks = board.snapshot()
-    expect(tasks.map((t) => [t.id, t.kind, t.role, t.maxAttempts]).sort()).toEqual([
-      [root.id, 'root', undefined, 1],
-      [`${root.id}-plan`, 'plan', 'planner', PLAN_MAX_ATTEMPTS],
-    ])
-    for (const t of tasks) expect(t).toMatchObject({ v: DAG_SCHEMA_VERSION, rootId: root.id, prompt: 'Compare CRDT libraries\nin depth', createdAt: NOW, createdBy: A, createdByName: 'amber-otter', deps: [] })
-    expect(root.title).toBe('Compare CRDT libraries')
-    const d = deriveBoard(tasks)
-    expect([d.get(root.id)?.status, d.get(tid(`${root.id}-plan`))?.status]).toEqual(['pending', 'ready'])
+    for (const t of tasks) expect(t).toMatchObject({ v: DAG_SCHEMA_VERSION, rootId: root.id, prompt: 'Compare CRDT libraries\nin depth', createdBy: NA.id, createdByName: NA.me.name })
+    expect(tasks.find((t) => t.kind === 'plan')).toMatchObject({ id: `${root.id}-plan`, maxAttempts: PLAN_MAX_ATTEMPTS })
+    expect([...records(doc).values()].every((v) => typeof v === 'string' && v.includes('"sig":'))).toBe(true)
   })
 
-  it('shortens long titles and mints distinct, valid ids', () => {
-    const { board } = fresh()
-    const a = board.submit('x'.repeat(200), identity(A))
-    const b = board.submit('second', identity(A))
-    expect(a.title).toBe(`${'x'.repeat(77)}…`)
-    expect(a.id).not.toBe(b.id)
-    expect(board.snapshot()).toHaveLength(4)
+  it('rejects empty and oversized prompts with BoardInputError and writes nothing', async () => {
+    const { doc, board } = signedBoard(NA)
+    expect(() => board.submit('   ', NA.me)).toThrow(BoardInputError)
+    expect(() => board.submit('x'.repeat(MAX_PROMPT_LENGTH + 1), NA.me)).toThrow(/limit is 4000/)
+    expect(validatePrompt(' ok ')).toEqual({ ok: true, value: 'ok' })
+    await settled(board)
+    expect(records(doc).size).toBe(0)
   })
 
-  it('rejects empty and oversized prompts with BoardInputError and writes nothing', () => {
-    const { board, updates } = fresh()
-    expect(() => board.submit('', identity(A))).toThrow(BoardInputError)
-    expect(() => board.submit(' \n\t ', identity(A))).toThrow('Type a task first.')
-    expect(() => board.submit('x'.repeat(MAX_PROMPT_LENGTH + 1), identity(A))).toThrow(/limit is 4000/)
-    expect(updates).toHaveLength(0)
-    expect(board.snapshot()).toEqual([])
-    expect(validatePrompt(` ${'x'.repeat(MAX_PROMPT_LENGTH)} `)).toEqual({ ok: true, value: 'x'.repeat(MAX_PROMPT_LENGTH) })
+  it('is read-only without a signing key, with a message for the person', () => {
+    const { board } = signedBoard(null)
+    expect(board.writable).toBe(false)
+    expect(() => board.submit('Task', NA.me)).toThrow(/no signing key/)
   })
 })
 
-describe('Board.snapshot with hostile peer data', () => {
-  const good = (id: string, p: Partial<TaskStatic> = {}): Record<string, unknown> => ({ ...staticTask({ id: tid(id), ...p }) })
-
-  it('skips invalid task entries without throwing; valid siblings survive', () => {
-    const { board, nodes } = fresh()
-    const root = board.submit('Real task', identity(A))
-    nodes.set('garbage-0001', 42)
-    nodes.set('garbage-0002', { ...good('garbage-0002') }) // a plain object, not a Y.Map
-    rawEntry(nodes, 'oldver-0001', { ...good('oldver-0001'), v: 1 })
-    rawEntry(nodes, 'moved-00001', good('other-00001'))
-    rawEntry(nodes, 'nokind-0001', { ...good('nokind-0001'), kind: 'exploit' })
-    rawEntry(nodes, 'rootrole-01', { ...good('rootrole-01'), kind: 'root', role: 'planner' })
-    rawEntry(nodes, 'verify-0001', { ...good('verify-0001'), kind: 'verify', role: 'verifier' })
-    rawEntry(nodes, 'deps-000001', { ...good('deps-000001'), deps: 'task-0001' })
-    rawEntry(nodes, 'attempts-01', { ...good('attempts-01'), maxAttempts: 1e9 })
-    rawEntry(nodes, 'valid-00001', good('valid-00001'))
-    const ids = board.snapshot().map((t) => t.id).sort()
-    expect(ids).toEqual([root.id, `${root.id}-plan`, 'valid-00001'].sort())
-    expect(() => deriveBoard(board.snapshot())).not.toThrow()
+describe('Board replicas', () => {
+  it('show a peer’s records once verified, and tell listeners the change was remote', async () => {
+    const a = signedBoard(NA)
+    const b = signedBoard(NB)
+    const seen: boolean[] = []
+    b.board.onChange((local) => seen.push(local))
+    linkDocs(a.doc, b.doc)
+    const { plan, steps } = await answeredPlan(a.board)
+    await settled(a.board, b.board)
+    expect(b.board.snapshot().map((t) => t.id).sort()).toEqual(a.board.snapshot().map((t) => t.id).sort())
+    expect(b.board.snapshot().find((t) => t.id === plan)?.results.size).toBe(1)
+    expect(steps).toHaveLength(2)
+    expect(seen.length).toBeGreaterThan(0)
+    expect(seen.every((l) => !l)).toBe(true)
   })
 
-  it('drops invalid records and keeps the valid ones of the same task', () => {
-    const { board, nodes } = fresh()
-    const bad = result(B, 1, { provenance: { completionTokens: -1 } })
-    rawEntry(nodes, 'task-0001', good('task-0001'), {
-      claims: { [`1:${A}`]: claim(A, 1), [`1:${B}`]: claim(B, 3), [`2:${C}`]: claim(A, 2), '1:x': 'junk' },
-      leases: { [`1:${A}`]: lease(A, 1), [`1:${B}`]: { ...lease(B, 1), beat: -2 } },
-      results: { [`1:${A}`]: result(A, 1), [`1:${B}`]: bad, [`2:${C}`]: result(A, 2), [`1:${C}`]: { ...result(C, 1), provenance: { node: C } } },
-      requeues: { [`1:${A}`]: requeue(1), [`2:${A}`]: requeue(3), [`03:${A}`]: requeue(3), [`4:${A}`]: { ...requeue(4), cause: 'boredom' } },
-      partials: { [`1:${A}`]: 'streaming…', 'bad key': 'x', [`2:${B}`]: 7 },
+  it('keeps one claim per signer and slot: a second claim for the same attempt is not signed (it would be equivocation)', async () => {
+    const { doc, board } = signedBoard(NA)
+    const root = board.submit('Task', NA.me)
+    const plan = tid(`${root.id}-plan`)
+    board.addClaim(plan, claim(NA.id))
+    board.addClaim(plan, { ...claim(NA.id), name: 'renamed' })
+    board.addRequeue(plan, requeue(1, { by: NA.id }))
+    board.addRequeue(plan, requeue(1, { by: NA.id, reason: 'again' }))
+    await settled(board)
+    expect(records(doc).size).toBe(4)
+    expect(board.distrusted().size).toBe(0)
+  })
+})
+
+describe('Board against a hostile writer', () => {
+  it('never shows a rewritten result; puts the original back and counts the writer', async () => {
+    const a = signedBoard(NA)
+    const { plan } = await answeredPlan(a.board)
+    const hostile = new Y.Doc()
+    linkDocs(a.doc, hostile)
+    const [address, text] = [...records(hostile).entries()].find(([, v]) => String(v).includes('"kind":"result"'))! as [string, string]
+    const forged = JSON.parse(text) as { payload: { text: string } }
+    forged.payload.text = 'FORGED'
+    records(hostile).set(address, canonicalJson(forged))
+    await settled(a.board)
+    const shown = a.board.snapshot().find((t) => t.id === plan)!.results
+    expect([...shown.values()].map((r) => r.text).join()).not.toContain('FORGED')
+    expect(records(a.doc).get(address)).toBe(text)
+    expect(records(hostile).get(address), 'the repair reached the hostile doc too').toBe(text)
+    const row = a.board.rejections().find((r) => r.writer === `client:${hostile.clientID}`)
+    expect(row?.reasons['bad-signature']).toBe(1)
+    expect(a.board.stats().repairs).toBeGreaterThan(0)
+  })
+
+  it('puts back every record a peer deleted, and a reload restores from the verified store whatever the doc says', async () => {
+    const storage = memoryEnvelopeStorage()
+    const store = await VerifiedStore.open(storage, ROOM)
+    const a = signedBoard(NA, { store })
+    const { root } = await answeredPlan(a.board)
+    const before = a.board.snapshot().map((t) => t.id).sort()
+    const hostile = new Y.Doc()
+    linkDocs(a.doc, hostile)
+    hostile.transact(() => {
+      for (const k of [...records(hostile).keys()]) records(hostile).delete(k)
     })
-    rawEntry(nodes, 'task-0002', good('task-0002'), { claims: { x: 1 } })
-    nodes.get('task-0002') instanceof Y.Map && (nodes.get('task-0002') as Y.Map<unknown>).set('leases', 'not a map')
-    const byId = new Map(board.snapshot().map((t) => [t.id, t]))
-    const t = byId.get(tid('task-0001'))!
-    expect([[...t.claims.keys()], [...t.leases.keys()], [...t.results.keys()], [...t.requeues.keys()], [...t.partials.keys()]]).toEqual([[`1:${A}`], [`1:${A}`], [`1:${A}`], [`1:${A}`], [`1:${A}`]])
-    expect(byId.get(tid('task-0002'))?.leases.size).toBe(0)
-    // attempt 1 was requeued; the attempt-2 claim and result filed under 2:C were dropped, so attempt 2 is open
-    expect(deriveBoard([...byId.values()]).get(tid('task-0001'))).toMatchObject({ status: 'ready', attempt: 2 })
+    await settled(a.board)
+    expect(a.board.snapshot().map((t) => t.id).sort()).toEqual(before)
+    expect(records(hostile).size, 'the hostile doc got everything back').toBe(records(a.doc).size)
+    // Reload: a fresh doc (as if y-indexeddb persisted the deletion), the same store.
+    const reloaded = signedBoard(NA, { store: await VerifiedStore.open(storage, ROOM) })
+    await reloaded.board.ready
+    await settled(reloaded.board)
+    expect(reloaded.board.snapshot().map((t) => t.id).sort()).toEqual(before)
+    expect(reloaded.board.snapshot().some((t) => t.id === root.id)).toBe(true)
+    expect(records(reloaded.doc).size).toBeGreaterThan(0)
   })
 
-  it('rejects kinds and roles that are only names on Object.prototype', () => {
-    const { board, nodes } = fresh()
-    rawEntry(nodes, 'proto-00001', { ...good('proto-00001'), kind: 'toString' })
-    rawEntry(nodes, 'proto-00002', { ...good('proto-00002'), role: 'constructor' })
-    rawEntry(nodes, 'proto-00003', { ...good('proto-00003'), kind: 'hasOwnProperty' })
-    expect(board.snapshot().map((t) => t.id)).toEqual([])
+  it('ignores junk keys and values, counts them, and removes them from the doc', async () => {
+    const a = signedBoard(NA)
+    await answeredPlan(a.board)
+    const hostile = new Y.Doc()
+    linkDocs(a.doc, hostile)
+    const good = a.board.snapshot().length
+    hostile.transact(() => {
+      records(hostile).set('junk', 'x'.repeat(1000))
+      records(hostile).set('a'.repeat(52), 42)
+      records(hostile).set('b'.repeat(52), new Y.Map())
+      records(hostile).set('c'.repeat(52), '{"not":"an envelope"}')
+      records(hostile).set(`lease/${'t'.repeat(10)}/1/${NA.id}`, 'nope')
+      hostile.getMap('elsewhere').set('x', 'y'.repeat(10_000))
+    })
+    await settled(a.board)
+    expect(a.board.snapshot()).toHaveLength(good)
+    const reasons = a.board.rejections().find((r) => r.writer === `client:${hostile.clientID}`)!.reasons
+    expect(Object.keys(reasons).sort()).toEqual(expect.arrayContaining(['junk-key', 'not-text', 'bad-shape']))
+    for (const k of ['junk', 'a'.repeat(52), 'b'.repeat(52), 'c'.repeat(52)]) expect(records(a.doc).has(k), k).toBe(false)
   })
 
-  it('ignores an entry that smuggles its fields through a "__proto__" key, and derivation survives', () => {
-    const { board, nodes } = fresh()
-    const root = board.submit('Real task', identity(A))
-    rawEntry(nodes, 'evil-000001', {}).set('__proto__', good('evil-000001')) // a key, not the literal's prototype
-    const tasks = board.snapshot()
-    expect(() => deriveBoard(tasks)).not.toThrow()
-    expect(tasks.map((t) => t.id).sort()).toEqual([root.id, `${root.id}-plan`])
-  })
-})
-
-describe('Board records', () => {
-  it('files claims, leases and partials under attempt:node and ignores writes to unknown tasks', () => {
-    const { board, updates } = fresh()
-    const root = board.submit('Task', identity(A))
-    const plan = tid(`${root.id}-plan`)
-    board.addClaim(plan, claim(B, 2))
-    board.addLease(plan, lease(B, 2, 5))
-    board.setPartial(plan, 2, B, 'half an answer')
-    const t = board.snapshot().find((x) => x.id === plan)!
-    expect([[...t.claims.keys()], t.leases.get(`2:${B}`)?.beat, t.partials.get(`2:${B}`)]).toEqual([[`2:${B}`], 5, 'half an answer'])
-    const before = updates.length
-    expect(() => board.addClaim(tid('missing-0001'), claim(B))).not.toThrow()
-    expect(() => board.addRequeue(tid('missing-0001'), requeue(1))).not.toThrow()
-    expect(updates.length).toBe(before)
+  it('ignores a task forged under an honest root id, and a child created by anyone but its origin’s author', async () => {
+    const a = signedBoard(NA)
+    const { root, plan, steps } = await answeredPlan(a.board)
+    const mallory = testNode('mallory')
+    await writeSigned(a.doc, mallory, { type: 'task', task: { ...root, title: 'FORGED', createdBy: mallory.id, createdByName: 'mallory' } })
+    await writeSigned(a.doc, mallory, { type: 'task', task: { ...steps[0]!, id: tid(`${steps[0]!.id}x`), createdBy: mallory.id } })
+    const own = staticTask({ id: tid(`${root.id}-1-${mallory.id}-s1`), rootId: root.id, origin: `${plan}/1:${mallory.id}`, createdBy: mallory.id })
+    await writeSigned(a.doc, mallory, { type: 'task', task: own })
+    await settled(a.board)
+    const tasks = a.board.snapshot()
+    expect(tasks.find((t) => t.id === root.id)?.title).not.toBe('FORGED')
+    expect(tasks.some((t) => t.id === `${steps[0]!.id}x`)).toBe(false)
+    // Mallory may create children of its own (unaccepted) plan result: derivation supersedes them.
+    expect(deriveBoard(tasks).get(own.id)?.superseded).toBe(true)
+    expect(a.board.rejections().find((r) => r.writer === mallory.id)).toBeDefined()
   })
 
-  it('keeps the first requeue of an attempt (idempotent) and writes nothing for the second', () => {
-    const { board, updates } = fresh()
-    const plan = tid(`${board.submit('Task', identity(A)).id}-plan`)
-    board.addRequeue(plan, requeue(1, { reason: 'first', by: A }))
-    const before = updates.length
-    board.addRequeue(plan, requeue(1, { reason: 'second', by: B }))
-    expect(updates.length).toBe(before)
-    board.addRequeue(plan, requeue(2, { reason: 'other attempt' }))
-    const t = board.snapshot().find((x) => x.id === plan)!
-    expect([...t.requeues.entries()].map(([k, q]) => [k, q.reason])).toEqual([[`1:${A}`, 'first'], [`2:${A}`, 'other attempt']])
+  it('rejects records that speak for another node than their signer, and replays from another room', async () => {
+    const a = signedBoard(NA)
+    const { plan } = await answeredPlan(a.board)
+    const mallory = testNode('mallory')
+    await writeSigned(a.doc, mallory, { type: 'claim', taskId: plan, claim: claim(NA.id, 2) })
+    await writeSigned(a.doc, mallory, { type: 'requeue', taskId: plan, requeue: requeue(1, { by: NB.id }) })
+    await writeSigned(a.doc, NA, { type: 'claim', taskId: plan, claim: claim(NA.id, 3) }, 'another-room')
+    await settled(a.board)
+    const t = a.board.snapshot().find((x) => x.id === plan)!
+    expect([...t.claims.keys()]).toEqual([`1:${NA.id}`])
+    expect(t.requeues.size).toBe(0)
+    expect(a.board.rejections().flatMap((r) => Object.keys(r.reasons))).toEqual(expect.arrayContaining(['bad-record', 'wrong-room']))
   })
 
-  it('writes a result, its children and a requeue as one update, and keeps existing children', () => {
-    const src = fresh(1)
-    const dst = fresh(2)
-    const root = src.board.submit('Task', identity(A))
-    const plan = tid(`${root.id}-plan`)
-    const target = staticTask({ id: tid(`${root.id}-s1`), rootId: root.id, createdAt: 1 })
-    src.board.addResult(plan, result(A), [target])
-    Y.applyUpdate(dst.doc, Y.encodeStateAsUpdate(src.doc))
-    const seen: boolean[] = []
-    dst.board.onChange((local) => seen.push(local))
-    const before = src.updates.length
-    const child = staticTask({ id: tid(`${root.id}-s2`), rootId: root.id })
-    src.board.addResult(plan, result(B), [child, { ...target, createdAt: 999 }], { taskId: target.id, requeue: requeue(1, { cause: 'verification-failed' }) })
-    const fresh1 = src.updates.slice(before)
-    expect(fresh1).toHaveLength(1)
-    Y.applyUpdate(dst.doc, fresh1[0]!)
-    expect(seen).toEqual([false])
-    const byId = new Map(dst.board.snapshot().map((t) => [t.id, t]))
-    expect([byId.get(plan)?.results.size, byId.has(child.id), byId.get(target.id)?.createdAt, byId.get(target.id)?.requeues.get(`1:${A}`)?.cause]).toEqual([2, true, 1, 'verification-failed'])
+  it('keeps the newest beat of a lease when an older one is replayed over it', async () => {
+    const a = signedBoard(NA)
+    const { plan } = await answeredPlan(a.board)
+    const old = await writeSigned(a.doc, NB, { type: 'lease', taskId: plan, lease: lease(NB.id, 2, 1) })
+    const newer = await writeSigned(a.doc, NB, { type: 'lease', taskId: plan, lease: lease(NB.id, 2, 5) })
+    await settled(a.board)
+    expect(old.address).toBe(slotAddress('lease', plan, 2, NB.id))
+    records(a.doc).set(old.address, old.text)
+    await settled(a.board)
+    expect(a.board.snapshot().find((t) => t.id === plan)!.leases.get(`2:${NB.id}`)?.beat).toBe(5)
+    expect(records(a.doc).get(old.address)).toBe(newer.text)
   })
 
-  it('tells listeners whether a change was local, and stops after unsubscribe', () => {
-    const a = fresh(1)
-    const b = fresh(2)
-    const seen: boolean[] = []
-    const off = b.board.onChange((local) => seen.push(local))
-    b.board.submit('mine', identity(B))
-    a.board.submit('theirs', identity(A))
+  it('distrusts a key that signed two different records for one slot, on every replica alike', async () => {
+    const a = signedBoard(NA)
+    const b = signedBoard(NB)
+    const { plan } = await answeredPlan(a.board)
     Y.applyUpdate(b.doc, Y.encodeStateAsUpdate(a.doc))
-    const plan = b.board.snapshot().find((t) => t.kind === 'plan' && t.createdBy === B)!
-    b.board.addClaim(plan.id as TaskId, claim(B))
-    off()
-    b.board.addLease(plan.id as TaskId, lease(B))
-    expect(seen).toEqual([true, false, true])
+    const mallory = testNode('mallory')
+    const one = await signEnvelope(mallory.signer, recordFields(ROOM, { type: 'claim', taskId: plan, claim: claim(mallory.id, 2) }, 1))
+    const two = await signEnvelope(mallory.signer, recordFields(ROOM, { type: 'claim', taskId: plan, claim: { ...claim(mallory.id, 2), name: 'other' } }, 2))
+    records(a.doc).set(one.hash, one.text)
+    records(a.doc).set(two.hash, two.text)
+    records(b.doc).set(two.hash, two.text)
+    records(b.doc).set(one.hash, one.text)
+    await settled(a.board, b.board)
+    for (const x of [a.board, b.board]) {
+      expect(x.distrusted().get(mallory.id)).toMatch(/two different claim records/)
+      expect([...x.snapshot().find((t) => t.id === plan)!.claims.keys()]).toEqual([`1:${NA.id}`])
+    }
+  })
+
+  it('labels a doc that still holds the older unsigned board, without reading it', () => {
+    const { doc, board } = signedBoard(NA)
+    const old = new Y.Map<unknown>()
+    doc.getMap(LEGACY_NODES_KEY).set('task-0001', old)
+    old.set('kind', 'root')
+    expect(board.legacyTaskCount()).toBe(1)
+    expect(board.snapshot()).toEqual([])
   })
 })
 
@@ -202,26 +243,28 @@ describe('Board replicas converge (seeded random runs)', () => {
   const SYNC = Symbol('sync')
 
   /** Three writers act on what they have seen, often stale (duplicates as after a partition). Returns every update in write order. */
-  function randomRun(seed: number, steps: number): Uint8Array[] {
+  async function randomRun(seed: number, steps: number): Promise<Uint8Array[]> {
     const rnd = seededRandom(seed)
     const pick = <X>(xs: readonly X[]): X => xs[Math.floor(rnd.next() * xs.length)]!
     const log: Uint8Array[] = []
-    const writers = [A, B, C].map((id, i) => {
+    const writers = [NA, NB, NC].map((node, i) => {
       const doc = new Y.Doc()
       doc.clientID = seed * 10 + i + 1
       doc.on('update', (u: Uint8Array, origin: unknown) => origin !== SYNC && log.push(u))
-      return { doc, board: new Board(doc, clockAt(NOW + i), seededRandom(seed * 10 + i)), me: identity(id), seen: 0 }
+      return { ...signedBoard(node, { doc, seed: seed * 10 + i }), node, seen: 0 }
     })
-    writers[0]!.board.submit('Compare sorting algorithms', writers[0]!.me)
+    writers[0]!.board.submit('Compare sorting algorithms', NA.me)
     for (let step = 0; step < steps; step++) {
       const w = pick(writers)
+      await settled(w.board)
       if (rnd.next() < 0.7) for (; w.seen < log.length; w.seen++) Y.applyUpdate(w.doc, log[w.seen]!, SYNC)
+      await settled(w.board)
       const open = [...deriveBoard(w.board.snapshot()).values()].filter((d) => d.task.kind !== 'root' && !isTerminal(d.status) && d.status !== 'pending')
       if (open.length === 0) continue
       const d = pick(open)
       const { id } = d.task
-      const me = { node: w.me.id, name: w.me.name, attempt: d.attempt }
-      if (rnd.next() < 0.08) w.board.addRequeue(id, { attempt: d.attempt, cause: 'holder-lost', reason: `seeded ${step}`, by: w.me.id })
+      const me = { node: w.node.id, name: w.node.me.name, attempt: d.attempt }
+      if (rnd.next() < 0.08) w.board.addRequeue(id, { attempt: d.attempt, cause: 'error', reason: `seeded ${step}`, by: w.node.id })
       else if (d.status === 'ready') w.board.addClaim(id, me)
       else if (d.status === 'claimed') w.board.addLease(id, { ...me, beat: step })
       else if (d.status === 'running') {
@@ -230,26 +273,29 @@ describe('Board replicas converge (seeded random runs)', () => {
           kind === 'plan' ? roleOutput('p', { plan: rnd.next() < 0.5 ? twoSteps : threeSteps })
           : kind === 'verify' ? roleOutput('v', { verdict: { verdict: rnd.next() < 0.7 ? 'pass' : 'fail', reason: `verdict ${step}` } })
           : roleOutput(`answer ${step}`)
-        const wr = resultWrites(d, out, w.me, step, step + 1)
+        const wr = resultWrites(d, out, w.node.me, step, step + 1)
         w.board.addResult(id, wr.result, wr.children, wr.requeue)
       }
     }
+    for (const w of writers) await settled(w.board)
     return log
   }
 
-  const replay = (updates: readonly Uint8Array[]) => {
+  const replay = async (updates: readonly Uint8Array[]) => {
     const doc = new Y.Doc()
+    const { board } = signedBoard(null, { doc })
     for (const u of updates) Y.applyUpdate(doc, u)
-    return { stateVector: Buffer.from(Y.encodeStateVector(doc)).toString('hex'), board: summary(deriveBoard(new Board(doc, clockAt(NOW), seededRandom(1)).snapshot())) }
+    await settled(board)
+    return { stateVector: Buffer.from(Y.encodeStateVector(doc)).toString('hex'), board: summary(deriveBoard(board.snapshot())) }
   }
 
-  it('derives identical boards from the same updates applied in write, reverse and shuffled order', () => {
+  it('derives identical boards from the same updates applied in write, reverse and shuffled order', async () => {
     const statuses = new Map<string, number>()
-    for (let seed = 1; seed <= 24; seed++) {
-      const log = randomRun(seed, 20 + (seed % 6) * 14)
+    for (let seed = 1; seed <= 16; seed++) {
+      const log = await randomRun(seed, 20 + (seed % 6) * 14)
       const rnd = seededRandom(seed + 1000)
       const shuffled = log.map((u) => [rnd.next(), u] as const).sort((x, y) => x[0] - y[0]).map(([, u]) => u)
-      const [inOrder, reversed, mixed] = [log, [...log].reverse(), shuffled].map(replay)
+      const [inOrder, reversed, mixed] = await Promise.all([log, [...log].reverse(), shuffled].map(replay))
       expect(reversed!.stateVector, `seed ${seed}`).toBe(inOrder!.stateVector)
       expect(reversed!.board, `seed ${seed}: reverse order`).toEqual(inOrder!.board)
       expect(mixed!.board, `seed ${seed}: shuffled order`).toEqual(inOrder!.board)
@@ -259,6 +305,6 @@ describe('Board replicas converge (seeded random runs)', () => {
       }
     }
     // The runs must reach the interesting states, or the property proves little.
-    for (const s of ['done', 'failed', 'superseded', 'verifying', 'ready']) expect(statuses.get(s) ?? 0, `${s} in ${JSON.stringify([...statuses])}`).toBeGreaterThan(0)
-  })
+    for (const s of ['done', 'superseded', 'verifying', 'ready']) expect(statuses.get(s) ?? 0, `${s} in ${JSON.stringify([...statuses])}`).toBeGreaterThan(0)
+  }, 60_000)
 })

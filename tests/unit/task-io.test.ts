@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { Board } from '../../src/board/board'
 import type { TaskId } from '../../src/board/dag-schema'
 import { seededRandom } from '../../src/clock'
 import type { NodeId } from '../../src/mesh/protocol'
@@ -9,6 +8,7 @@ import { RESEARCH_MAX_ATTEMPTS, SYNTH_MAX_ATTEMPTS, VERIFY_MAX_ATTEMPTS } from '
 import { eligibleCandidates } from '../../src/scheduler/policy'
 import { buildRoleInput, resultWrites } from '../../src/scheduler/task-io'
 import { A, B, C, D, Graph, ROOT, candidate, clockAt, generated, identity, requeue, roleOutput, threeSteps, twoSteps } from './task-fixtures'
+import { NA, NB, NC, settled, signedBoard, type TestNode } from './signed-fixtures'
 
 /** Inputs a node would build for `id` on the graph as it stands. */
 function inputFor(g: Graph, id: TaskId) {
@@ -140,28 +140,27 @@ describe('resultWrites', () => {
   })
 })
 
-describe('resultWrites through a Board', () => {
-  /** Runs plan → research → verify through real Board writes; returns the ids of children the board dropped. */
-  function roundTrip(planner: NodeId, researcher: NodeId) {
-    const board = new Board(new Y.Doc(), clockAt(1_700_000_000_000), seededRandom(7))
-    board.submit('Compare three sorting algorithms', identity(A))
-    const step = () => deriveBoard(board.snapshot())
+describe('resultWrites through signed Boards', () => {
+  /** Runs plan → research → verify, each written by its own node's board; returns the ids of children the boards dropped. */
+  async function roundTrip(planner: TestNode, researcher: TestNode) {
+    const author = signedBoard(NA)
+    const [p, r] = [planner, researcher].map((n) => signedBoard(n, { doc: author.doc }).board)
+    author.board.submit('Compare three sorting algorithms', NA.me)
+    await settled(author.board, p!, r!)
+    const step = () => deriveBoard(author.board.snapshot())
     const plan = [...step().values()].find((d) => d.task.kind === 'plan')!
-    const pw = resultWrites(plan, roleOutput('x', { plan: twoSteps }), identity(planner), 1, 2)
-    board.addResult(plan.task.id, pw.result, pw.children)
+    const pw = resultWrites(plan, roleOutput('x', { plan: twoSteps }), planner.me, 1, 2)
+    p!.addResult(plan.task.id, pw.result, pw.children)
+    await settled(author.board, p!, r!)
     const s1 = step().get(pw.children[0]!.id)!
-    const rw = resultWrites(s1, roleOutput('Facts.'), identity(researcher), 3, 4)
-    board.addResult(s1.task.id, rw.result, rw.children)
-    const held = new Set(board.snapshot().map((t) => t.id))
+    const rw = resultWrites(s1, roleOutput('Facts.'), researcher.me, 3, 4)
+    r!.addResult(s1.task.id, rw.result, rw.children)
+    await settled(author.board, p!, r!)
+    const held = new Set(author.board.snapshot().map((t) => t.id))
     return [...pw.children, ...rw.children].map((c) => c.id).filter((id) => !held.has(id))
   }
 
-  it('produces children the board accepts (16-character node ids, as the mesh mints them)', () => {
-    expect(roundTrip(B, C), 'children dropped by the board').toEqual([])
-  })
-
-  it('produces children the board accepts for every valid node id length (here 40 characters)', () => {
-    const long = (c: string) => `node-${c.repeat(35)}` as NodeId
-    expect(roundTrip(long('b'), long('c')), 'children dropped by the board').toEqual([])
+  it('produces children the board accepts: ids carry their origin, and fit the id limit with key-derived node ids', async () => {
+    expect(await roundTrip(NB, NC), 'children dropped by the board').toEqual([])
   })
 })
