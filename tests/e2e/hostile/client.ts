@@ -13,7 +13,9 @@
  *   - rewriteRecords: every record's texts replaced, old signature kept, same address;
  *   - replayRecords:  honest envelopes under other addresses, and moved into other tasks, attempts, rooms;
  *   - signAsSelf:     valid signatures by its own key on results, verdicts, claims and partials of honest
- *                     attempts it never won (backdated, equivocating), and on a root that names an honest creator;
+ *                     attempts it never won (backdated, equivocating), and on tasks under honest ids;
+ *   - sybil:          several fresh keys, none equivocating, each a backdated claimant with a lease and a
+ *                     forged result for every honest attempt;
  *   - forgeRoots:     task records under an honest task id and an honest node id, with a garbage signature;
  *   - deleteAll:      every address deleted;
  *   - junkRecords:    non-strings, Y types, huge and non-JSON strings, odd keys in the records map;
@@ -169,7 +171,7 @@ const hostile = {
   async rewriteRecords(): Promise<{ records: number; texts: number }> {
     const writes: Write[] = []
     const counter = { changed: 0 }
-    for (const { address, env } of envelopes()) {
+    for (const { address, env } of known()) {
       const before = counter.changed
       const payload = replaceTexts(env.payload, TEXT_FIELDS, markerFor(env), counter)
       if (counter.changed > before) writes.push([address, canonical({ ...env, payload })])
@@ -180,7 +182,7 @@ const hostile = {
 
   /** Honest envelopes, unchanged, under addresses that are not theirs; and moved (signature kept) into another task, attempt and room. */
   async replayRecords(): Promise<number> {
-    const all = envelopes()
+    const all = known()
     const taskIds = [...new Set(all.map((e) => String(e.env.task)))]
     const writes: Write[] = []
     for (const { text, env } of all) {
@@ -204,28 +206,74 @@ const hostile = {
    * Real signatures by the hostile page's own key, on records it has no
    * right to: every honest result, verdict, claim and partial re-signed as
    * its own with forged text (claims backdated before the honest ones), a
-   * second, different version of each result (equivocation), and each
-   * honest root re-signed with a forged title while still naming its honest
-   * creator.
+   * second, different version of each result (equivocation), and every
+   * honest task re-signed with a forged title, once naming itself as the
+   * creator (the id still carries the honest creator's) and once still
+   * naming the honest creator.
    */
   async signAsSelf(): Promise<{ node: string; written: number }> {
     const me = own!
     const writes: Write[] = []
     const counter = { changed: 0 }
-    for (const { env } of envelopes()) {
+    for (const { env } of known()) {
       const kind = String(env.kind)
       if (kind === 'lease') continue
-      const moved = kind === 'task' ? env.payload : replaceString(env.payload, String(env.node), me.node)
+      const moved = replaceString(env.payload, String(env.node), me.node)
       const ts = kind === 'claim' ? Math.max(0, Number(env.ts) - 60_000) : Date.now()
       const body: Envelope = { ...env, node: me.node, key: me.keyId, ts, payload: replaceTexts(moved, TEXT_FIELDS, markerFor(env), counter) }
       const text = await me.sign(body)
       writes.push([await slotAddress(body, text), text])
+      if (kind === 'task') {
+        // The same forged task, still naming its honest creator.
+        const named = await me.sign({ ...body, payload: replaceTexts(env.payload, TEXT_FIELDS, FORGED_TASK, counter) })
+        writes.push([await addressOf(named), named])
+      }
       if (kind === 'result' || kind === 'verdict') {
         const twin = await me.sign({ ...body, ts: ts + 1, payload: replaceTexts(moved, TEXT_FIELDS, `${FORGED_RESULT} (second version)`, counter) })
         writes.push([await addressOf(twin), twin])
       }
     }
     return { node: me.node, written: await writeBatched(records(), writes) }
+  },
+
+  /**
+   * Sybils: `keys` fresh keys of its own (keys are free), none of which
+   * equivocates. Each signs, for every honest result and verdict, a result of
+   * its own for the same task and attempt with forged text, plus a claim
+   * (backdated before the honest one) and a lease (beats far ahead) for that
+   * attempt, so that it looks like a claimant that started first. Nothing a
+   * per-key equivocation check catches: only authorization can.
+   */
+  async sybil(keys: number): Promise<{ nodes: string[]; written: number }> {
+    const honest = known()
+    const results = honest.filter((e) => e.env.kind === 'result' || e.env.kind === 'verdict')
+    const sameAttempt = (kind: string, of: Envelope) => honest.find((e) => e.env.kind === kind && e.env.task === of.task && e.env.attempt === of.attempt)?.env
+    const writes: Write[] = []
+    const nodes: string[] = []
+    const counter = { changed: 0 }
+    for (let k = 0; k < keys; k++) {
+      const sybil = await mintOwnKey()
+      nodes.push(sybil.node)
+      for (const { env } of results) {
+        const as = (e: Envelope, extra: Partial<Envelope>): Envelope => ({ ...e, node: sybil.node, key: sybil.keyId, payload: replaceString(e.payload, String(e.node), sybil.node), ...extra })
+        const result = as(env, { ts: Math.max(0, Number(env.ts) - 1) })
+        const text = await sybil.sign({ ...result, payload: replaceTexts(result.payload, TEXT_FIELDS, FORGED_RESULT, counter) })
+        writes.push([await addressOf(text), text])
+        const claim = sameAttempt('claim', env)
+        if (claim) {
+          const t = await sybil.sign(as(claim, { ts: Math.max(0, Number(claim.ts) - 60_000) }))
+          writes.push([await addressOf(t), t])
+        }
+        const lease = sameAttempt('lease', env)
+        if (lease) {
+          const body = as(lease, { ts: Date.now() })
+          const payload = body.payload as Record<string, unknown>
+          const t = await sybil.sign({ ...body, payload: { ...payload, beat: Number(payload.beat ?? 0) + 100_000 } })
+          writes.push([await slotAddress(body, t), t])
+        }
+      }
+    }
+    return { nodes, written: await writeBatched(records(), writes) }
   },
 
   /** Task records under honest ids with garbage signatures: each root re-titled, and a new root under the victim's node id. */

@@ -56,7 +56,12 @@ export interface RewriteEraseObservations {
   readonly newTask: { ok: boolean; error?: string }
   /** Per tab, uncaught page errors and console errors seen during the whole scenario. */
   readonly pageErrors: readonly (readonly string[])[]
+  /** Per tab, the board's log lines during the attacks (before the reload). */
+  readonly boardLog: readonly (readonly string[])[]
 }
+
+/** The board's and trust layer's log lines of each tab since `from` (per-tab indexes into peer.logs). */
+const boardLogs = (room: HonestRoom, from: readonly number[]): string[][] => room.peers.map((p, i) => p.logs.slice(from[i]).filter((l) => /\[(board|trust)\]/.test(l)).slice(0, 40))
 
 const view = async (page: Page): Promise<TabView> => ({ tasks: await listedTasks(page), forgedShown: await forgedTextShown(page, FORGED_MARKERS), answers: await finalAnswers(page) })
 const views = async (room: HonestRoom): Promise<TabView[]> => Promise.all(room.peers.map((p) => view(p.page)))
@@ -90,6 +95,7 @@ export async function rewriteEraseScenario(room: HonestRoom, hostile: Hostile): 
   const tasksBefore = [await submitAndAwait(pages[0]!, pages, 'Why is the sky blue'), await submitAndAwait(pages[1 % pages.length]!, pages, 'How do tides work')]
   const answersBefore = await Promise.all(pages.map(finalAnswers))
   await hostileHasBoard(room, hostile)
+  const logsAt = room.peers.map((p) => p.logs.length)
   const victim = await selfId(pages[0]!)
   const rewritten = await hostile.call('rewriteRecords')
   const replayed = await hostile.call('replayRecords')
@@ -103,6 +109,7 @@ export async function rewriteEraseScenario(room: HonestRoom, hostile: Hostile): 
   const afterErase = await views(room)
   const rejectionsPerTab = await Promise.all(pages.map(boardRejections))
   const distrusted = await Promise.all(pages.map(boardDistrusted))
+  const boardLog = boardLogs(room, logsAt)
   await reloadAll(room)
   const reload = await attackArrived(room, hostile, 'erase', false)
   const afterReload = await views(room)
@@ -119,6 +126,42 @@ export async function rewriteEraseScenario(room: HonestRoom, hostile: Hostile): 
     distrusted,
     newTask: await answered(room, 'A task after the attack'),
     pageErrors: room.peers.map((p, i) => p.errors.slice(errorsAt[i])),
+    boardLog,
+  }
+}
+
+export interface SybilObservations {
+  readonly tasksBefore: readonly string[]
+  readonly answersBefore: readonly Readonly<Record<string, string | null>>[]
+  readonly sybils: readonly string[]
+  readonly written: number
+  readonly arrived: boolean
+  readonly after: readonly TabView[]
+  readonly rejections: readonly (readonly BoardRejection[])[]
+  readonly boardLog: readonly (readonly string[])[]
+  readonly newTask: { ok: boolean; error?: string }
+}
+
+/** One answered task; then `keys` fresh hostile keys each sign a backdated claim, a lease and a forged result for every honest attempt. */
+export async function sybilScenario(room: HonestRoom, hostile: Hostile, keys: number): Promise<SybilObservations> {
+  const pages = room.peers.map((p) => p.page)
+  const tasksBefore = [await submitAndAwait(pages[0]!, pages, 'What makes a rainbow')]
+  const answersBefore = await Promise.all(pages.map(finalAnswers))
+  await hostileHasBoard(room, hostile)
+  const logsAt = room.peers.map((p) => p.logs.length)
+  const { nodes, written } = await hostile.call('sybil', keys)
+  const arrived = await attackArrived(room, hostile, 'sybil')
+  const after = await views(room)
+  return {
+    tasksBefore,
+    answersBefore,
+    sybils: nodes,
+    written,
+    arrived,
+    after,
+    rejections: await Promise.all(pages.map(boardRejections)),
+    boardLog: boardLogs(room, logsAt),
+    newTask: await answered(room, 'A task after the sybils'),
   }
 }
 
@@ -128,8 +171,8 @@ export interface OldNodesObservations {
   /** Entries the hostile client's old `nodes` map holds after its write. */
   readonly oldEntries: number
   readonly after: readonly TabView[]
-  /** Per tab: whether the page labels the doc as an older unsigned board. */
-  readonly labelledOld: readonly boolean[]
+  /** Per tab: the board notice the header shows (the older unsigned board it was told about), or null. */
+  readonly boardNotice: readonly (string | null)[]
   readonly newTask: { ok: boolean; error?: string }
   readonly pageErrors: readonly (readonly string[])[]
 }
@@ -143,13 +186,13 @@ export async function oldNodesScenario(room: HonestRoom, hostile: Hostile): Prom
   const oldEntries = await hostile.call('overwriteOldNodes', await selfId(pages[0]!))
   const arrived = await attackArrived(room, hostile, 'old-nodes')
   const after = await views(room)
-  const labelledOld = await Promise.all(pages.map(async (p) => (await p.content()).toLowerCase().includes('older unsigned board')))
+  const boardNotice = await Promise.all(pages.map(async (p) => ((await p.getByTestId('board-notice').isVisible()) ? await p.getByTestId('board-notice').textContent() : null)))
   return {
     tasksBefore,
     arrived,
     oldEntries,
     after,
-    labelledOld,
+    boardNotice,
     newTask: await answered(room, 'A task after the old board'),
     pageErrors: room.peers.map((p, i) => p.errors.slice(errorsAt[i])),
   }
