@@ -7,7 +7,7 @@
 import { expect, type Page } from '@playwright/test'
 import { expectHostileSynced, launchHostile, type Hostile } from './launch'
 import {
-  boardDistrusted, boardRejections, finalAnswers, forgedTextShown, honestRecordCount, junkChars, listedTasks, rejections, reloadAll, selfId, sentinelSeen, submitAndAwait, SLOW,
+  boardDistrusted, boardRejections, finalAnswers, junkInRecords, forgedTextShown, honestRecordCount, junkChars, listedTasks, rejections, reloadAll, selfId, sentinelSeen, submitAndAwait, SLOW,
   type BoardRejection, type HonestRoom, type ListedTask, type Rejection,
 } from './honest'
 import { FORGED_JUNK, FORGED_MARKERS, FORGED_RESULT, FORGED_TASK } from './names'
@@ -50,6 +50,8 @@ export interface RewriteEraseObservations {
   /** After every address was deleted, roots forged under honest ids and junk written. */
   readonly afterErase: readonly TabView[]
   readonly afterReload: readonly TabView[]
+  /** Per tab, junk entries (non-addresses, non-strings, oversized) its doc still holds once removal had 30 s. */
+  readonly junkLeft: readonly number[]
   /** Per tab, board.rejections() and board.distrusted() after the erase (before the reload). */
   readonly rejections: readonly (readonly BoardRejection[])[]
   readonly distrusted: readonly Readonly<Record<string, string>>[]
@@ -61,7 +63,7 @@ export interface RewriteEraseObservations {
 }
 
 /** The board's and trust layer's log lines of each tab since `from` (per-tab indexes into peer.logs). */
-const boardLogs = (room: HonestRoom, from: readonly number[]): string[][] => room.peers.map((p, i) => p.logs.slice(from[i]).filter((l) => /\[(board|trust)\]/.test(l)).slice(0, 40))
+const boardLogs = (room: HonestRoom, from: readonly number[]): string[][] => room.peers.map((p, i) => p.logs.slice(from[i]).filter((l) => /\[swarm:(board|trust)\]/.test(l)).slice(0, 40))
 
 const view = async (page: Page): Promise<TabView> => ({ tasks: await listedTasks(page), forgedShown: await forgedTextShown(page, FORGED_MARKERS), answers: await finalAnswers(page) })
 const views = async (room: HonestRoom): Promise<TabView[]> => Promise.all(room.peers.map((p) => view(p.page)))
@@ -107,6 +109,12 @@ export async function rewriteEraseScenario(room: HonestRoom, hostile: Hostile): 
   const junk = await hostile.call('junkRecords')
   const erase = await attackArrived(room, hostile, 'erase')
   const afterErase = await views(room)
+  const junkLeft = await Promise.all(
+    pages.map(async (p) => {
+      await expect.poll(() => junkInRecords(p), { timeout: 30_000 }).toBe(0).catch(() => undefined)
+      return junkInRecords(p)
+    }),
+  )
   const rejectionsPerTab = await Promise.all(pages.map(boardRejections))
   const distrusted = await Promise.all(pages.map(boardDistrusted))
   const boardLog = boardLogs(room, logsAt)
@@ -122,6 +130,7 @@ export async function rewriteEraseScenario(room: HonestRoom, hostile: Hostile): 
     afterRewrite,
     afterErase,
     afterReload,
+    junkLeft,
     rejections: rejectionsPerTab,
     distrusted,
     newTask: await answered(room, 'A task after the attack'),
