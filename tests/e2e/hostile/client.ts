@@ -20,15 +20,15 @@
  *   - deleteAll:      every address deleted;
  *   - junkRecords:    non-strings, Y types, huge and non-JSON strings, odd keys in the records map;
  *   - overwriteOldNodes: a schema-v2 board in the old `nodes` map;
- *   - floods (junk, oversized, floodUpdates) against the transport caps.
+ *   - floods (junk, oversized, floodUpdates; floods.ts) against the transport caps.
  *
  * Bundled for the browser at test time and driven through `window.hostile`
  * by tests/e2e/hostile/launch.ts.
  */
 import * as Y from 'yjs'
 import { WebrtcProvider } from 'y-webrtc'
-import * as encoding from 'lib0/encoding'
 import { FORGED_JUNK, FORGED_RESULT, FORGED_TASK, JUNK_MAP, OLD_NODES_MAP, RECORDS_MAP, SENTINEL_MAP } from './names'
+import { bytesFlood, oversizedUpdate, updateFlood, type ConnLike, type FloodTarget } from './floods'
 import { addressOf, canonical, garbageSignature, mintOwnKey, parseEnvelope, randomAddress, replaceString, replaceTexts, type Envelope, type OwnKey } from './wire'
 
 export interface JoinOptions {
@@ -37,28 +37,12 @@ export interface JoinOptions {
   readonly password?: string
 }
 
-interface ConnLike {
-  connected: boolean
-  peer: { _channel?: { bufferedAmount: number }; send: (data: Uint8Array) => void }
-}
-
 /** Fields whose strings people read: replaced by a marker in every forgery. */
 const TEXT_FIELDS = new Set(['text', 'title', 'prompt', 'reason', 'feedback', 'partial', 'name', 'createdByName'])
 /** Immutable kinds live under their hash; leases and partials under `${kind}/${task}/${attempt}/${node}`. */
 const PROGRESSIVE = new Set(['lease', 'partial'])
 /** One Yjs update per batch stays well under Chromium's 256 KiB data-channel limit (stock y-webrtc drops bigger ones silently). */
 const BATCH_CHARS = 120_000
-
-/** The chunk frame of the wire contract (README: tag 100, src/mesh/chunking.ts), written from its description. */
-function chunkFrames(message: Uint8Array, chunkBytes = 240 * 1024): Uint8Array[] {
-  const count = Math.ceil(message.length / chunkBytes)
-  return Array.from({ length: count }, (_, i) => {
-    const e = encoding.createEncoder()
-    for (const n of [100, 1, i, count, message.length]) encoding.writeVarUint(e, n)
-    encoding.writeVarUint8Array(e, message.subarray(i * chunkBytes, (i + 1) * chunkBytes))
-    return encoding.toUint8Array(e)
-  })
-}
 
 let doc: Y.Doc | null = null
 let provider: WebrtcProvider | null = null
@@ -99,6 +83,8 @@ function envelopes(): { address: string; text: string; env: Envelope }[] {
   }
   return out
 }
+
+const floodTarget = (): FloodTarget => ({ map: map(JUNK_MAP), conns, drained, progress: (n) => void (progress = n) })
 
 /** The envelopes on the board now and every one seen before (so forging still works after the board was erased). */
 function known(): { address: string; text: string; env: Envelope }[] {
@@ -341,57 +327,18 @@ const hostile = {
   },
 
   /** Writes `totalBytes` of junk in separate updates of `pieceBytes` (each under the 256 KiB frame limit, so they really leave). */
-  async junk(totalBytes: number, pieceBytes = 200_000): Promise<number> {
-    const junkMap = map(JUNK_MAP)
-    let written = 0
-    for (let i = 0; written < totalBytes; i++) {
-      const len = Math.min(pieceBytes, totalBytes - written)
-      junkMap.set(`j${Date.now()}-${i}`, String.fromCharCode(97 + (i % 26)).repeat(len))
-      written += len
-      progress = written
-      await drained(2 * 1024 * 1024)
-    }
-    return written
+  junk(totalBytes: number, pieceBytes = 200_000): Promise<number> {
+    return bytesFlood(floodTarget(), totalBytes, pieceBytes)
   },
 
-  /**
-   * One update carrying `bytes` of junk, sent to every peer as a single
-   * y-webrtc sync message in chunk frames (stock y-webrtc alone cannot send
-   * it: Chromium refuses data-channel messages over 256 KiB).
-   */
+  /** One update carrying `bytes` of junk, in chunk frames to every peer (see floods.ts). */
   oversized(bytes: number): number {
-    let update: Uint8Array | null = null
-    const grab = (u: Uint8Array): void => void (update = u)
-    doc!.on('update', grab)
-    map(JUNK_MAP).set(`big${Date.now()}`, 'z'.repeat(bytes))
-    doc!.off('update', grab)
-    const e = encoding.createEncoder()
-    encoding.writeVarUint(e, 0) // y-webrtc messageSync
-    encoding.writeVarUint(e, 2) // y-protocols sync update
-    encoding.writeVarUint8Array(e, update!)
-    const frames = chunkFrames(encoding.toUint8Array(e))
-    let sent = 0
-    for (const c of conns().filter((c) => c.connected)) {
-      try {
-        for (const f of frames) c.peer.send(f)
-        sent++
-      } catch {
-        // The channel's buffer is full (Chromium: 16 MB): the first frames are on their way, which is all the attack needs.
-        sent++
-      }
-    }
-    return sent
+    return oversizedUpdate(floodTarget(), bytes)
   },
 
   /** `n` tiny updates as fast as the channels take them: a message-rate flood. */
-  async floodUpdates(n: number): Promise<number> {
-    const junkMap = map(JUNK_MAP)
-    for (let i = 0; i < n; i++) {
-      junkMap.set(`f${i % 64}`, i)
-      progress = i + 1
-      if (i % 200 === 199) await drained(256 * 1024)
-    }
-    return n
+  floodUpdates(n: number): Promise<number> {
+    return updateFlood(floodTarget(), n)
   },
 
   /** Marks the end of an attack; see SENTINEL_MAP. */
