@@ -12,7 +12,8 @@
  * 2. The swarm benchmarks from bench/swarm.ts, when that file exists.
  * 3. Graph frame time while many nodes stream (bench/graph.ts).
  * 4. Constrained JSON decoding (bench/grammar.ts).
- * 5. Signed-record costs and the transport gate's pre-scan (bench/trust.ts).
+ * 5. Signed-record costs and the transport gate's pre-scan (bench/trust.ts); the signed
+ *    board at 250 and 1,000 tasks: cold, warm, reload from the verified store (bench/signed-board.ts).
  * 6. The swarm API through donor tabs (bench/api.ts), when that file exists.
  * 7. The fixture swarm on real wasm inference, 2 tabs vs 1 (bench/fixture-swarm.ts).
  * 8. Failover: closed, SIGKILLed, frozen tab → re-queue time, peer-list drop (bench/failover.ts).
@@ -26,6 +27,7 @@ import { startSwarmServer } from '../signaling-server/server'
 import { ensureTinyFixture } from '../signaling-server/tiny-fixture'
 import { closeAll, distDir, launchPeer, type Peer } from '../tests/e2e/harness'
 import { benchTrust } from './trust'
+import { benchSignedBoard } from './signed-board'
 import { benchFailover } from './failover'
 
 /**
@@ -244,6 +246,7 @@ async function main(): Promise<void> {
   const { benchGrammar } = await import('./grammar')
   process.stdout.write(`\n${await benchGrammar()}\n`)
   process.stdout.write(`\n${await benchTrust()}\n`)
+  process.stdout.write(`\n${await benchSignedBoard()}\n`)
   // The swarm API through donor tabs (bench/api.ts), loaded the same way.
   const api = path.join(path.dirname(fileURLToPath(import.meta.url)), 'api.ts')
   if (existsSync(api)) {

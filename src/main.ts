@@ -16,6 +16,7 @@ import {
   joinLink,
   memoryIdentityStore,
   parseJoinParams,
+  presenceIdentity,
   webLocks,
   type Capabilities,
   type SigningIdentity,
@@ -24,7 +25,7 @@ import {
 } from './mesh'
 import { EngineController, browserStore, createWorkerInferenceClient, parseInferenceParams } from './inference'
 import { EnvelopeVerifier, VerifiedStore, indexedDbEnvelopeStorage, memoryEnvelopeStorage, webCryptoVault, webCryptoVerifier } from './trust'
-import { BusyMeter, ExecutionSlot, SwarmScheduler, computeLedger, deriveBoard, type DerivedTask } from './scheduler'
+import { BusyMeter, ExecutionSlot, SwarmScheduler, computeLedger, computeReputation, deriveBoard, quorumForNewTask, type DerivedTask } from './scheduler'
 import { createHeader } from './ui/header'
 import { createSwarmPanel } from './ui/swarm-panel'
 import { createBoardView } from './ui/board-view'
@@ -77,7 +78,13 @@ async function start(root: HTMLElement): Promise<void> {
   const privateRoom = `${params.room}/private/${identity.id}`
   const [sharedStore, privateStore] = await Promise.all([VerifiedStore.open(envelopeStorage, params.room), VerifiedStore.open(envelopeStorage, privateRoom)])
   const boardDeps = { clock: systemClock, random: systemRandom, signer: identity.signer, verifier }
-  const board = new Board({ ...boardDeps, doc, room: params.room, store: sharedStore })
+  // A new public task's quorum: the room's #quorum, else 2 once 3 tabs can verify; only keys seen now may fill it.
+  const verification = () => {
+    const others = mesh.peers().filter((p) => presenceIdentity(p.presence) === 'key-bound' && (p.presence.caps.roles ?? []).includes('verifier'))
+    const tabs = [...(donor.roles.includes('verifier') ? [identity.id] : []), ...others.map((p) => p.presence.id)]
+    return { quorum: quorumForNewTask(params.quorum, tabs.length + (donor.roles.includes('verifier') ? 0 : 1)), verifiers: [identity.id, ...others.map((p) => p.presence.id)] }
+  }
+  const board = new Board({ ...boardDeps, doc, room: params.room, store: sharedStore, verification })
   const privateDoc = new Y.Doc()
   const privatePersistence = indexedDbPersistence(`mindos-private:${params.room}:${identity.id}`, privateDoc, systemClock)
   const privateBoard = new Board({ ...boardDeps, doc: privateDoc, room: privateRoom, store: privateStore, isPrivate: true })
@@ -200,7 +207,15 @@ async function start(root: HTMLElement): Promise<void> {
       const nameOf = (node: string): string => names.get(node) ?? nameFromBoard(all, node) ?? node.slice(0, 8)
       header.update(mesh.status(), peers.length)
       header.setBoardNotice(boardNotice(board))
-      swarmPanel.update({ ...presence(), v: 1, meshPeerId: '', hb: 0 }, peers, computeLedger(sharedDerived.values()), contributionKinds(sharedDerived.values()))
+      const distrusted = board.distrusted()
+      const reputation = computeReputation(sharedDerived.values(), distrusted)
+      swarmPanel.update({ ...presence(), v: 1, meshPeerId: '', hb: 0 }, peers, computeLedger(sharedDerived.values(), reputation), contributionKinds(sharedDerived.values()), {
+        reputation,
+        boardRejections: board.rejections(),
+        transportRejections: mesh.rejections(),
+        distrusted,
+        now,
+      })
       const snap = controller.snapshot()
       const me: SwarmMember = { name: identity.name, self: true, paused: donor.paused, roles: donor.roles, engineState: snap.state, model: snap.loadedModel, ...(snap.lastError ? { error: `${snap.lastError.code}: ${snap.lastError.message}` } : {}) }
       const recommended = recommendedModel(snap)
@@ -208,9 +223,9 @@ async function start(root: HTMLElement): Promise<void> {
       const notices = new Map([...explainStalls(sharedDerived, [me, ...peers.map((p) => memberFromPresence(p.presence))], recommended), ...explainStalls(privateDerived, [me], recommended)])
       const kinds = new Map<string, OutputKind>([[identity.id, outputKind({ simulated: snap.simulated, model: snap.loadedModel ?? '' })], ...peers.map((p) => [p.presence.id, outputKind({ simulated: p.presence.caps.simulated === true, model: p.presence.caps.model ?? '' })] as [string, OutputKind])])
       boardView.render([{ board, derived: sharedDerived }, { board: privateBoard, derived: privateDerived }], selectedRoot, now, notices)
-      finalAnswer.render(selectedRoot ? (all.get(selectedRoot) ?? null) : null, selectedRoot ? notices.get(selectedRoot) : undefined)
+      finalAnswer.render(selectedRoot ? (all.get(selectedRoot) ?? null) : null, selectedRoot ? notices.get(selectedRoot) : undefined, reputation)
       graph.render(selectedRoot, all, nameOf, selectedNode)
-      detail.render(selectedNode ? (all.get(selectedNode) ?? null) : null, all, (node) => kinds.get(node))
+      detail.render(selectedNode ? (all.get(selectedNode) ?? null) : null, all, (node) => kinds.get(node), reputation)
     })
   }
 

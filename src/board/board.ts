@@ -22,7 +22,7 @@ import { signEnvelope, type Envelope } from '../trust/envelope'
 import type { EnvelopeVerifier } from '../trust/envelope-verifier'
 import { nodeIdFromKeyId, type Signer } from '../trust/keys'
 import type { VerifiedStore } from '../trust/verified-store'
-import { DAG_SCHEMA_VERSION, LEGACY_NODES_KEY, MAX_PROMPT_LENGTH, type Claim, type Lease, type Requeue, type TaskId, type TaskResult, type TaskSnapshot, type TaskStatic } from './dag-schema'
+import { DAG_SCHEMA_VERSION, LEGACY_NODES_KEY, MAX_PROMPT_LENGTH, MAX_QUORUM, MAX_VERIFIERS, type Claim, type Lease, type Requeue, type TaskId, type TaskResult, type TaskSnapshot, type TaskStatic } from './dag-schema'
 import { addressOf, recordFields, type BoardRecord } from './record-codec'
 import { RecordSync, type RejectionRow } from './record-sync'
 import { buildSnapshots, rootOwnerSuffix, type BuiltBoard, type RecordEntry } from './snapshot-build'
@@ -56,6 +56,11 @@ export interface BoardDeps {
   readonly store?: VerifiedStore | null
   /** Shown in the UI: the private board's tasks never leave this tab. */
   readonly isPrivate?: boolean
+  /**
+   * The verification quorum a new task gets, and the keys this tab has seen
+   * (they alone may fill its quorum: fresh keys cannot stack it). Absent: 1.
+   */
+  readonly verification?: () => { readonly quorum: number; readonly verifiers: readonly NodeId[] }
 }
 
 interface Pending {
@@ -100,7 +105,9 @@ export class Board {
     const now = this.deps.clock.now()
     const rootId = this.newRootId()
     const base = { v: DAG_SCHEMA_VERSION, rootId, createdAt: now, createdBy: this.self, createdByName: author.name } as const
-    const root: TaskStatic = { ...base, id: rootId, kind: 'root', title: titleOf(checked.value), prompt: checked.value, deps: [], maxAttempts: 1 }
+    const v = this.deps.verification?.()
+    const quorum = v && v.quorum >= 2 ? { quorum: Math.min(MAX_QUORUM, v.quorum), verifiers: [...new Set(v.verifiers)].slice(0, MAX_VERIFIERS) } : {}
+    const root: TaskStatic = { ...base, id: rootId, kind: 'root', title: titleOf(checked.value), prompt: checked.value, deps: [], maxAttempts: 1, ...quorum }
     const plan: TaskStatic = { ...base, id: `${rootId}-plan` as TaskId, kind: 'plan', role: 'planner', title: 'Plan', prompt: checked.value, deps: [], maxAttempts: PLAN_MAX_ATTEMPTS }
     this.write([{ type: 'task', task: root }, { type: 'task', task: plan }])
     log.info(`task ${rootId} submitted${this.isPrivate ? ' (private)' : ''}`)

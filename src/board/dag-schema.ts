@@ -24,6 +24,8 @@ export const MAX_PROMPT_LENGTH = 4_000
 export const MAX_TEXT_LENGTH = 24_000
 const MAX_TITLE = 120
 const MAX_DEPS = 16
+export const MAX_QUORUM = 4
+export const MAX_VERIFIERS = 32
 
 export type TaskId = string & { readonly __taskId: true }
 
@@ -50,8 +52,15 @@ export interface TaskStatic {
   readonly maxAttempts: number
   /** The result (key `${taskId}/${resultKey}`) that created this node; absent for root and plan. */
   readonly origin?: string
-  /** For verify nodes: which result of which task is judged. */
-  readonly verifies?: { readonly taskId: TaskId; readonly attempt: number; readonly resultKey: string; readonly producer: NodeId }
+  /**
+   * For verify nodes: which result of which task is judged, and which quorum
+   * slot this node fills (1..quorum, quorum + 1 = the tiebreak; absent = 1).
+   */
+  readonly verifies?: { readonly taskId: TaskId; readonly attempt: number; readonly resultKey: string; readonly producer: NodeId; readonly slot?: number }
+  /** Roots only: how many verifiers must all pass each research result (quorum.ts); absent = 1. */
+  readonly quorum?: number
+  /** Roots only: the keys the submitter had seen when it created the task; with a quorum, only they verify (quorum.ts). */
+  readonly verifiers?: readonly NodeId[]
 }
 
 export interface Claim {
@@ -142,8 +151,11 @@ export function parseStaticFields(key: string, v: Record<string, unknown>): Pars
   if (v.verifies !== undefined) {
     const t = v.verifies
     if (!isRecord(t) || !isTaskId(t.taskId) || !isCount(t.attempt, 1) || !isText(t.resultKey, 200) || !isNodeId(t.producer)) return { ok: false, reason: 'bad verifies' }
+    if (t.slot !== undefined && !isCount(t.slot, 2, MAX_QUORUM + 1)) return { ok: false, reason: 'bad verify slot' }
   }
   if ((v.kind === 'verify') !== (v.verifies !== undefined)) return { ok: false, reason: 'verifies must be set exactly on verify nodes' }
+  if (v.quorum !== undefined && (v.kind !== 'root' || !isCount(v.quorum, 1, MAX_QUORUM))) return { ok: false, reason: 'a quorum belongs on a root, 1 to 4' }
+  if (v.verifiers !== undefined && (v.kind !== 'root' || !Array.isArray(v.verifiers) || v.verifiers.length > MAX_VERIFIERS || !v.verifiers.every(isNodeId))) return { ok: false, reason: 'bad verifier list' }
   return { ok: true, value: v as unknown as TaskStatic }
 }
 

@@ -12,6 +12,8 @@ const ROOM_PATTERN = /^[A-Za-z0-9._-]{1,64}$/
 export interface JoinParams {
   readonly room: string
   readonly key?: string
+  /** `#quorum=N` (1–4): verifiers that must pass each research result in this room; absent = the default rule (quorum.ts). */
+  readonly quorum?: number
   readonly signalingUrls: readonly string[]
   readonly iceServers: readonly RTCIceServer[]
   /** Problems with the URL, written for a person. */
@@ -58,7 +60,14 @@ export function parseJoinParams(loc: PageLocation): JoinParams {
   // With no ICE server WebRTC still connects on one host or LAN (host candidates), which is
   // what a local swarm needs; crossing NATs needs ?ice=stun:... (see README).
 
-  return { room, key, signalingUrls, iceServers, problems }
+  const rawQuorum = fragment.get('quorum')
+  let quorum: number | undefined
+  if (rawQuorum !== null) {
+    if (/^[1-4]$/.test(rawQuorum)) quorum = Number(rawQuorum)
+    else problems.push(`Ignored quorum "${rawQuorum.slice(0, 20)}": it must be a number from 1 to 4.`)
+  }
+
+  return { room, key, signalingUrls, iceServers, problems, ...(quorum ? { quorum } : {}) }
 }
 
 /** Loopback is "potentially trustworthy": browsers let an https page reach ws://localhost. */

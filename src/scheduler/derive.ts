@@ -1,24 +1,32 @@
 /**
- * Pure derivation of every task's status from the board's grow-only records.
- * Every replica runs this on the records it has; the same records always give
- * the same statuses, claim winners and accepted results (invariant 2).
+ * Pure derivation of every task's status from the board's records. Every
+ * replica runs this on the records it has; the same records always give the
+ * same statuses, claim winners and accepted results (invariant 2), whatever
+ * order they arrived in.
  *
- * Rules, in the order they apply:
- *  - attempt k is current while no requeue record for k exists;
- *    attempts run out when requeues reach maxAttempts → failed;
- *  - the claim winner of attempt k: among nodes holding a lease for k if any
- *    (a node that already started outranks mere claimants), else among
- *    claimants, the lowest claimScore: a hash, so wins spread across nodes;
- *  - the accepted result: lowest attempt, then lowest claimScore. For
- *    research tasks only results whose verification passed (or whose
- *    verification itself failed for good: "unverified") count;
- *  - a node created by a result that is not its parent's accepted result is
- *    superseded (a duplicate after a partition healed) and ignored; a plan's
- *    streamed steps, before the plan has a result, count only while their
- *    attempt is live (see countsUnder).
+ * Which records count at all (a result only from its attempt's winner, a
+ * requeue only when the records bear out its cause, …) is decided in
+ * authorize.ts. On top of that:
+ *  - the current attempt is the first one no counted requeue ended; attempts
+ *    run out after maxAttempts → failed;
+ *  - the accepted result: the counted result of the lowest attempt. For
+ *    research only one whose verification passed, by a verifier that is not
+ *    its producer, counts as "passed"; one whose verification failed for good,
+ *    or that only its producer passed (a tab alone in its room), is accepted
+ *    as "unverified";
+ *  - a child node (a plan's steps and synthesis, a result's verification)
+ *    counts only when it fits the result its origin names (same root, written
+ *    by that result's node, the right kind; a verify node judges exactly that
+ *    result) and that result counts: for plans, the accepted result, or, before
+ *    the plan has one, the live attempt's winner while it streams its steps
+ *    (see countsUnder). Anything else is superseded: a duplicate after a
+ *    partition healed, or a hostile writer's node hung off nothing.
  */
 import type { NodeId } from '../mesh/protocol'
-import type { Claim, Lease, Requeue, TaskId, TaskResult, TaskSnapshot } from '../board/dag-schema'
+import { recordKey, type TaskId, type TaskResult, type TaskSnapshot } from '../board/dag-schema'
+import { authorizeAttempts, type Accepted, type AttemptView, type BoardLookup } from './authorize'
+
+export { claimScore, pickWinner, refutableBy, type Accepted, type AttemptView } from './authorize'
 
 export const TaskStatus = {
   pending: 'pending',
@@ -30,11 +38,6 @@ export const TaskStatus = {
   failed: 'failed',
 } as const
 export type TaskStatus = (typeof TaskStatus)[keyof typeof TaskStatus]
-
-export interface Accepted {
-  readonly key: string
-  readonly result: TaskResult
-}
 
 export interface DerivedTask {
   readonly task: TaskSnapshot
@@ -48,66 +51,104 @@ export interface DerivedTask {
   readonly failure?: string
   /** Latest verifier feedback, handed to the next attempt. */
   readonly feedback?: string
+  /** Winners and ends of every attempt so far (authorize.ts); absent on roots and cycles. */
+  readonly authorized?: AttemptView
+  /**
+   * Claimed or running by a winner that already had an earlier, ended attempt
+   * of this task: anyone else's claim outranks it (authorize.ts), so others may
+   * claim it instead of waiting for it to go stale once more.
+   */
+  readonly contestable?: true
 }
 
 export function isTerminal(status: TaskStatus): boolean {
   return status === 'done' || status === 'failed'
 }
 
-/** FNV-1a: a stable, well-spread number every replica computes identically. */
-export function claimScore(taskId: string, attempt: number, node: string): number {
-  let h = 0x811c9dc5
-  const s = `${taskId}:${attempt}:${node}`
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i)
-    h = Math.imul(h, 0x01000193) >>> 0
+/** `${attempt}:${node}` → its parts, or undefined when it is not a record key. */
+export function parseResultKey(key: string): { attempt: number; node: NodeId } | undefined {
+  const colon = key.indexOf(':')
+  const attempt = Number(key.slice(0, colon))
+  if (colon < 1 || !Number.isInteger(attempt) || attempt < 1 || key.slice(0, colon) !== String(attempt)) return undefined
+  return { attempt, node: key.slice(colon + 1) as NodeId }
+}
+
+/**
+ * Whether `child` is a node the result `resultKey` of `parent` can create:
+ * same root, written by that result's node, a kind that result creates, and
+ * for a verify node, judging exactly that result.
+ */
+export function fitsOrigin(child: TaskSnapshot, parent: TaskSnapshot, resultKey: string): boolean {
+  const key = parseResultKey(resultKey)
+  if (!key || child.rootId !== parent.rootId || child.createdBy !== key.node) return false
+  if (parent.kind === 'plan') return child.kind === 'research' || child.kind === 'synthesize'
+  if (parent.kind !== 'research' || child.kind !== 'verify') return false
+  const v = child.verifies
+  return v !== undefined && v.taskId === parent.id && v.resultKey === resultKey && v.attempt === key.attempt && v.producer === key.node
+}
+
+/** The board as derivation sees it: tasks by id, children by origin, and each task's authorized attempts (memoized). */
+class BoardIndex implements BoardLookup {
+  readonly byId: ReadonlyMap<TaskId, TaskSnapshot>
+  private readonly children = new Map<string, TaskSnapshot[]>()
+  /** childrenOf, memoized: origin → the children that fit it. */
+  private readonly fitting = new Map<string, readonly TaskSnapshot[]>()
+  private readonly attempts = new Map<TaskId, AttemptView>()
+
+  constructor(readonly tasks: readonly TaskSnapshot[]) {
+    this.byId = new Map(tasks.map((t) => [t.id, t]))
+    for (const t of tasks) if (t.origin) push(this.children, t.origin, t)
+    for (const list of this.children.values()) list.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
   }
-  return h
-}
 
-const byScore = (taskId: string) => (a: { attempt: number; node: string }, b: { attempt: number; node: string }) =>
-  a.attempt - b.attempt || claimScore(taskId, a.attempt, a.node) - claimScore(taskId, b.attempt, b.node) || a.node.localeCompare(b.node)
+  /** Nodes that name `${parent.id}/${resultKey}` as their origin and fit it, lowest id first. */
+  childrenOf(parent: TaskSnapshot, resultKey: string): readonly TaskSnapshot[] {
+    const origin = originOf(parent.id, resultKey)
+    let list = this.fitting.get(origin)
+    if (!list) this.fitting.set(origin, (list = (this.children.get(origin) ?? []).filter((c) => fitsOrigin(c, parent, resultKey))))
+    return list
+  }
 
-export function pickWinner(taskId: TaskId, attempt: number, claims: Iterable<Claim>, leases: Iterable<Lease>): NodeId | undefined {
-  const started = [...leases].filter((l) => l.attempt === attempt)
-  const pool = started.length > 0 ? started : [...claims].filter((c) => c.attempt === attempt)
-  return pool.sort(byScore(taskId))[0]?.node
-}
+  verifyNodeOf(task: TaskSnapshot, resultKey: string): TaskSnapshot | undefined {
+    return this.childrenOf(task, resultKey).find((c) => c.kind === 'verify')
+  }
 
-/** The requeue that ends attempt k, if any: deterministic whichever signer's records arrived first. */
-export function requeueOf(task: TaskSnapshot, attempt: number): Requeue | undefined {
-  let best: Requeue | undefined
-  for (const r of task.requeues.values()) if (r.attempt === attempt && (!best || r.by < best.by)) best = r
-  return best
-}
+  hasSynthesis(plan: TaskSnapshot, resultKey: string): boolean {
+    return this.childrenOf(plan, resultKey).some((c) => c.kind === 'synthesize')
+  }
 
-export function currentAttempt(task: TaskSnapshot): number {
-  let attempt = 1
-  while (requeueOf(task, attempt)) attempt++
-  return attempt
-}
+  verdictOf(verify: TaskSnapshot): TaskResult | undefined {
+    return this.attemptsOf(verify).results[0]?.result
+  }
 
-function orderedResults(task: TaskSnapshot): { key: string; result: TaskResult }[] {
-  return [...task.results.entries()]
-    .map(([key, result]) => ({ key, result, attempt: result.attempt, node: result.provenance.node }))
-    .sort(byScore(task.id))
+  /** Verify nodes never look up verdicts themselves, so this recurses at most one level. */
+  attemptsOf(task: TaskSnapshot): AttemptView {
+    let view = this.attempts.get(task.id)
+    if (!view) this.attempts.set(task.id, (view = authorizeAttempts(task, this)))
+    return view
+  }
 }
 
 export function deriveBoard(tasks: readonly TaskSnapshot[]): Map<TaskId, DerivedTask> {
-  const byId = new Map(tasks.map((t) => [t.id, t]))
-  const verifiersOf = new Map<string, TaskSnapshot[]>() // `${taskId}/${resultKey}` → verify nodes
-  for (const t of tasks) if (t.verifies) push(verifiersOf, `${t.verifies.taskId}/${t.verifies.resultKey}`, t)
+  const board = new BoardIndex(tasks)
+  const { byId } = board
   // What each task's status is computed from. Peers can write any deps, so cycles are found
   // up front and failed outright; everything else is then a DAG and derives in one pass.
   const inputs = new Map<TaskId, TaskId[]>()
   for (const t of tasks) {
     const from: TaskId[] = [...t.deps.filter((d) => byId.has(d))]
-    if (t.kind === 'research') for (const key of t.results.keys()) for (const v of verifiersOf.get(`${t.id}/${key}`) ?? []) from.push(v.id)
-    if (t.kind === 'root') for (const c of tasks) if (c.rootId === t.id && (c.kind === 'plan' || c.kind === 'synthesize') && c.id !== t.id) from.push(c.id)
+    if (t.kind === 'research') for (const key of t.results.keys()) for (const v of board.childrenOf(t, key)) from.push(v.id)
+    if (t.kind === 'root') {
+      const plan = planOf(t, byId)
+      if (plan) {
+        from.push(plan.id)
+        for (const key of plan.results.keys()) for (const c of board.childrenOf(plan, key)) if (c.kind === 'synthesize') from.push(c.id)
+      }
+    }
     inputs.set(t.id, from)
   }
   const cyclic = nodesOnCycles(inputs)
-  const superseded = supersededTasks(tasks, byId)
+  const superseded = supersededTasks(board)
   const out = new Map<TaskId, DerivedTask>()
 
   const derive = (task: TaskSnapshot): DerivedTask => {
@@ -116,8 +157,8 @@ export function deriveBoard(tasks: readonly TaskSnapshot[]): Map<TaskId, Derived
     const result = cyclic.has(task.id)
       ? { task, status: 'failed' as const, attempt: 1, superseded: superseded.has(task.id), failure: 'dependency cycle' }
       : task.kind === 'root'
-        ? deriveRoot(task, tasks, superseded.has(task.id), derive)
-        : deriveTask(task, superseded.has(task.id), byId, verifiersOf, derive)
+        ? deriveRoot(task, board, superseded.has(task.id), derive)
+        : deriveTask(task, superseded.has(task.id), board, derive)
     out.set(task.id, result)
     return result
   }
@@ -125,32 +166,29 @@ export function deriveBoard(tasks: readonly TaskSnapshot[]): Map<TaskId, Derived
   return out
 }
 
-function deriveTask(
-  task: TaskSnapshot,
-  superseded: boolean,
-  byId: ReadonlyMap<TaskId, TaskSnapshot>,
-  verifiersOf: Map<string, TaskSnapshot[]>,
-  derive: (t: TaskSnapshot) => DerivedTask,
-): DerivedTask {
-  const attempt = currentAttempt(task)
-  const lastRequeue = requeueOf(task, attempt - 1)
-  const feedback = [...task.requeues.values()].filter((r) => r.feedback).sort((a, b) => b.attempt - a.attempt)[0]?.feedback
-  const base = { task, attempt, superseded, ...(feedback ? { feedback } : {}) }
-  const accepted = acceptedResult(task, verifiersOf, derive)
+function deriveTask(task: TaskSnapshot, superseded: boolean, board: BoardIndex, derive: (t: TaskSnapshot) => DerivedTask): DerivedTask {
+  const view = board.attemptsOf(task)
+  const attempt = view.current
+  const base = { task, attempt, superseded, authorized: view, ...(view.feedback ? { feedback: view.feedback } : {}) }
+  const accepted = acceptedResult(task, view, board, derive)
   if (accepted) return { ...base, status: 'done', accepted: accepted.accepted, ...(accepted.verification ? { verification: accepted.verification } : {}) }
   if (attempt > task.maxAttempts) {
-    return { ...base, attempt: task.maxAttempts, status: 'failed', failure: `gave up after ${task.maxAttempts} attempts: ${lastRequeue?.reason ?? 'unknown'}` }
+    const last = view.ended[task.maxAttempts - 1]
+    return { ...base, attempt: task.maxAttempts, status: 'failed', failure: `gave up after ${task.maxAttempts} attempts: ${last?.reason ?? 'unknown'}` }
   }
-  const winner = pickWinner(task.id, attempt, task.claims.values(), task.leases.values())
-  const withWinner = winner ? { ...base, winner } : base
-  if (task.kind === 'research' && [...task.results.values()].some((r) => r.attempt === attempt)) return { ...withWinner, status: 'verifying' }
-  if ([...task.leases.values()].some((l) => l.attempt === attempt)) return { ...withWinner, status: 'running' }
-  if ([...task.claims.values()].some((c) => c.attempt === attempt)) return { ...withWinner, status: 'claimed' }
-  const depsDone = task.deps.every((d) => {
-    const dep = byId.get(d)
-    return dep !== undefined && isTerminal(derive(dep).status)
-  })
-  return { ...base, status: depsDone ? 'ready' : 'pending' }
+  const winner = view.winners[attempt - 1]
+  if (!winner) {
+    const depsDone = task.deps.every((d) => {
+      const dep = board.byId.get(d)
+      return dep !== undefined && isTerminal(derive(dep).status)
+    })
+    return { ...base, status: depsDone ? 'ready' : 'pending' }
+  }
+  const withWinner = { ...base, winner }
+  if (task.kind === 'research' && view.results.some((r) => r.result.attempt === attempt)) return { ...withWinner, status: 'verifying' }
+  const lease = task.leases.get(recordKey(attempt, winner))
+  const contestable = view.winners.slice(0, attempt - 1).includes(winner) ? { contestable: true as const } : {}
+  return { ...withWinner, ...contestable, status: lease && lease.attempt === attempt && lease.node === winner ? 'running' : 'claimed' }
 }
 
 /** Tarjan's strongly connected components, iteratively (inputs are untrusted and may be deep). */
@@ -201,12 +239,12 @@ function nodesOnCycles(inputs: ReadonlyMap<TaskId, readonly TaskId[]>): Set<Task
 }
 
 /**
- * Top-down: a task is superseded when the result that created it is not its
- * parent's accepted result, or its parent is superseded. Only results of
- * plan-like tasks (accepted = first result) decide this, so it needs no
- * status derivation and cannot depend on input order.
+ * Top-down: a node is superseded when it does not fit the result its origin
+ * names, when that result does not count (see countsUnder), or when its
+ * parent is superseded. Plans and roots have no origin. Children without an
+ * origin are left to the board, which rejects them (signed-board contract).
  */
-function supersededTasks(tasks: readonly TaskSnapshot[], byId: ReadonlyMap<TaskId, TaskSnapshot>): Set<TaskId> {
+function supersededTasks(board: BoardIndex): Set<TaskId> {
   const memo = new Map<TaskId, boolean>()
   const visit = (task: TaskSnapshot, depth: number): boolean => {
     const known = memo.get(task.id)
@@ -214,55 +252,57 @@ function supersededTasks(tasks: readonly TaskSnapshot[], byId: ReadonlyMap<TaskI
     let result = false
     if (task.origin) {
       const [parentId, resultKey] = splitOrigin(task.origin)
-      const parent = byId.get(parentId as TaskId)
+      const parent = board.byId.get(parentId as TaskId)
       // A chain of origins longer than any real graph is forged: treat it as not counting.
-      if (depth > 16) result = true
-      else if (parent) {
-        result = visit(parent, depth + 1) || (task.kind !== 'verify' && parent.kind !== 'research' && !countsUnder(parent, resultKey))
-      }
+      result = depth > 16 || !parent || !fitsOrigin(task, parent, resultKey) || visit(parent, depth + 1) || !countsUnder(board, parent, task, resultKey)
     }
     memo.set(task.id, result)
     return result
   }
   const out = new Set<TaskId>()
-  for (const t of tasks) if (visit(t, 0)) out.add(t.id)
+  for (const t of board.tasks) if (visit(t, 0)) out.add(t.id)
   return out
 }
 
 /**
- * Whether a node created under `resultKey` of `parent` counts. Once the
- * parent has a result, only its accepted (first) result's nodes do. Before
- * that, a plan's streamed steps count while their attempt is live: it is the
- * plan's current attempt and their author is its claim winner. So an attempt
- * that ends without a result (its tab died, its engine failed) supersedes the
- * steps it streamed, and of two planners racing after a partition only the
- * winner's steps run.
+ * Whether `child`, created under result `resultKey` of `parent`, counts. A
+ * verify node counts when the result it judges counts (the lowest id, should
+ * its producer have written two; likewise for a plan's synthesis). Under a plan, once the
+ * plan has a counted result only that result's nodes do. Before that, a plan's
+ * streamed steps count while their attempt is live: it is the plan's current
+ * attempt and their author is its winner. So an attempt that ends without a
+ * result (its tab died, its engine failed) supersedes the steps it streamed,
+ * and of two planners racing after a partition only the winner's steps run.
  */
-function countsUnder(parent: TaskSnapshot, resultKey: string): boolean {
-  const first = orderedResults(parent)[0]
+function countsUnder(board: BoardIndex, parent: TaskSnapshot, child: TaskSnapshot, resultKey: string): boolean {
+  const view = board.attemptsOf(parent)
+  // One verify node judges a result and one synthesis ends a plan: a second one (its writer's own mess) is not run.
+  if (child.kind === 'verify') return board.verifyNodeOf(parent, resultKey) === child && view.results.some((r) => r.key === resultKey)
+  if (child.kind === 'synthesize' && board.childrenOf(parent, resultKey).find((c) => c.kind === 'synthesize') !== child) return false
+  const first = view.results[0]
   if (first) return first.key === resultKey
-  if (parent.kind !== 'plan') return false
-  const colon = resultKey.indexOf(':')
-  const attempt = Number(resultKey.slice(0, colon))
-  const node = resultKey.slice(colon + 1)
-  if (!Number.isInteger(attempt) || attempt !== currentAttempt(parent) || attempt > parent.maxAttempts) return false
-  return pickWinner(parent.id, attempt, parent.claims.values(), parent.leases.values()) === node
+  const key = parseResultKey(resultKey)
+  return key !== undefined && key.attempt === view.current && key.attempt <= parent.maxAttempts && view.winners[key.attempt - 1] === key.node
 }
 
 function acceptedResult(
   task: TaskSnapshot,
-  verifiersOf: Map<string, TaskSnapshot[]>,
+  view: AttemptView,
+  board: BoardIndex,
   derive: (t: TaskSnapshot) => DerivedTask,
 ): { accepted: Accepted; verification?: 'passed' | 'unverified' } | undefined {
-  const results = orderedResults(task)
-  if (task.kind !== 'research') return results[0] ? { accepted: results[0] } : undefined
+  if (task.kind !== 'research') return view.results[0] ? { accepted: view.results[0] } : undefined
   let unverified: Accepted | undefined
-  for (const r of results) {
-    for (const v of verifiersOf.get(`${task.id}/${r.key}`) ?? []) {
-      const dv = derive(v)
-      if (dv.status === 'done' && dv.accepted?.result.verdict === 'pass') return { accepted: r, verification: 'passed' }
-      if (dv.status === 'failed') unverified ??= r
-    }
+  for (const r of view.results) {
+    const v = board.verifyNodeOf(task, r.key)
+    if (!v) continue
+    const dv = derive(v)
+    const verdict = dv.status === 'done' ? dv.accepted?.result : undefined
+    if (verdict?.verdict === 'pass') {
+      // Only a verdict by another node passes a result; its producer's own pass is no check at all.
+      if (verdict.provenance.node !== r.result.provenance.node) return { accepted: r, verification: 'passed' }
+      unverified ??= r
+    } else if (dv.status === 'failed') unverified ??= r
   }
   return unverified ? { accepted: unverified, verification: 'unverified' } : undefined
 }
@@ -276,15 +316,20 @@ export function originOf(taskId: TaskId, resultKey: string): string {
   return `${taskId}/${resultKey}`
 }
 
-function deriveRoot(root: TaskSnapshot, tasks: readonly TaskSnapshot[], superseded: boolean, derive: (t: TaskSnapshot) => DerivedTask): DerivedTask {
+/** A root's plan is `${root}-plan` (the board checks it is signed by the root's creator). */
+function planOf(root: TaskSnapshot, byId: ReadonlyMap<TaskId, TaskSnapshot>): TaskSnapshot | undefined {
+  const plan = byId.get(`${root.id}-plan` as TaskId)
+  return plan && plan.kind === 'plan' && plan.rootId === root.id ? plan : undefined
+}
+
+function deriveRoot(root: TaskSnapshot, board: BoardIndex, superseded: boolean, derive: (t: TaskSnapshot) => DerivedTask): DerivedTask {
   const base = { task: root, attempt: 1, superseded }
-  const plan = tasks.find((t) => t.kind === 'plan' && t.rootId === root.id)
+  const plan = planOf(root, board.byId)
   if (!plan) return { ...base, status: 'pending' }
   const dp = derive(plan)
   if (dp.status === 'failed') return { ...base, status: 'failed', failure: `planning failed: ${dp.failure ?? 'unknown'}` }
   if (dp.status !== 'done' || !dp.accepted) return { ...base, status: dp.status === 'ready' || dp.status === 'pending' ? 'pending' : 'running' }
-  const synthOrigin = originOf(plan.id, dp.accepted.key)
-  const synth = tasks.find((t) => t.kind === 'synthesize' && t.origin === synthOrigin)
+  const synth = board.childrenOf(plan, dp.accepted.key).find((c) => c.kind === 'synthesize')
   if (!synth) return { ...base, status: 'running' }
   const ds = derive(synth)
   if (ds.status === 'done' && ds.accepted) return { ...base, status: 'done', accepted: ds.accepted }

@@ -72,14 +72,20 @@ export function planChildren(plan: TaskSnapshot, resultKey: string, steps: Plan,
   return [...research, synth]
 }
 
-export function verifyNodeFor(task: TaskSnapshot, resultKey: string, attempt: number, producer: NodeId, author: Author, now: number): TaskStatic {
+/**
+ * The verify node of one quorum slot. Slot 1 keeps the id verification
+ * always had; the others carry their number. With a quorum of k ≥ 2 the
+ * producer writes slots 1..k and a tiebreak slot k + 1, which only runs when
+ * the first k disagree (quorum.ts), so no later writer is ever needed.
+ */
+export function verifyNodeFor(task: TaskSnapshot, resultKey: string, attempt: number, producer: NodeId, author: Author, now: number, slot = 1): TaskStatic {
   return {
     v: DAG_SCHEMA_VERSION,
-    id: compactId(`${task.id}-v-${idPart(resultKey)}`),
+    id: compactId(`${task.id}-v${slot === 1 ? '' : slot}-${idPart(resultKey)}`),
     rootId: task.rootId,
     kind: 'verify',
     role: 'verifier',
-    title: `Verify: ${task.title}`.slice(0, 120),
+    title: `Verify${slot === 1 ? '' : ` (${slot})`}: ${task.title}`.slice(0, 120),
     prompt: task.prompt,
     deps: [],
     createdAt: now,
@@ -87,6 +93,12 @@ export function verifyNodeFor(task: TaskSnapshot, resultKey: string, attempt: nu
     createdByName: author.name,
     maxAttempts: VERIFY_MAX_ATTEMPTS,
     origin: originOf(task.id, resultKey),
-    verifies: { taskId: task.id, attempt, resultKey, producer },
+    verifies: { taskId: task.id, attempt, resultKey, producer, ...(slot === 1 ? {} : { slot }) },
   }
+}
+
+/** Every verify node a research result needs under a quorum of `quorum`: its slots, and the tiebreak when quorum ≥ 2. */
+export function verifyNodesFor(task: TaskSnapshot, resultKey: string, attempt: number, producer: NodeId, author: Author, now: number, quorum: number): TaskStatic[] {
+  const slots = quorum >= 2 ? quorum + 1 : 1
+  return Array.from({ length: slots }, (_, i) => verifyNodeFor(task, resultKey, attempt, producer, author, now, i + 1))
 }

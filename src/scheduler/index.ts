@@ -1,4 +1,6 @@
 export { SwarmScheduler, DEFAULT_SCHEDULER_CONFIG, peerCandidate, type SchedulerConfig, type SelfProfile } from './swarm-scheduler'
 export { BusyMeter, ExecutionSlot } from './execution-slot'
 export { deriveBoard, isTerminal, TaskStatus, type DerivedTask } from './derive'
-export { computeLedger, type LedgerRow } from './ledger'
+export { computeLedger, creditedTokens, type LedgerRow } from './ledger'
+export { computeReputation, isLowTrust, lowTrustLast, mayVerify, reputationOf, trustOf, LOW_TRUST_ERROR_RATE, type KeyReputation, type Reputation } from './reputation'
+export { quorumForNewTask, quorumOutcome, type QuorumOutcome } from './quorum'

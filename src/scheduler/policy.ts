@@ -6,6 +6,7 @@
 import type { NodeId } from '../mesh/protocol'
 import type { Role, TaskId } from '../board/dag-schema'
 import { claimScore, type DerivedTask } from './derive'
+import { lowTrustLast, mayVerify, type Reputation } from './reputation'
 
 export interface Candidate {
   readonly id: NodeId
@@ -24,25 +25,30 @@ export interface Candidate {
  * Who may run this task now. Verification goes to another node than the
  * producer whenever another verifier is in the swarm, even if it is busy at
  * the moment: waiting for it beats a node judging its own work.
+ * Low-trust keys (reputation.ts) don't verify at all.
  */
-export function eligibleCandidates(task: DerivedTask, candidates: readonly Candidate[]): Candidate[] {
+export function eligibleCandidates(task: DerivedTask, candidates: readonly Candidate[], reputation?: Reputation): Candidate[] {
   const role = task.task.role
   if (!role) return []
-  const withRole = candidates.filter((c) => c.roles.includes(role))
+  const trusted = (c: Candidate): boolean => task.task.kind !== 'verify' || !reputation || mayVerify(reputation, c.id)
+  const withRole = candidates.filter((c) => c.roles.includes(role) && trusted(c))
   const producer = task.task.verifies?.producer
   const excludeProducer = producer !== undefined && withRole.some((c) => c.id !== producer && c.capable)
   return withRole.filter((c) => c.available && !(excludeProducer && c.id === producer))
 }
 
 /**
- * Best first: visible tabs (hidden ones are throttled), then measured speed
+ * Best first: trusted keys before low-trust ones (reputation.ts), then
+ * visible tabs (hidden ones are throttled), then measured speed
  * (log-bucketed so measurement noise doesn't decide), then lower load, then a
  * per-task hash so equal nodes share the work instead of one always winning.
  */
-export function rankCandidates(task: DerivedTask, candidates: readonly Candidate[]): Candidate[] {
+export function rankCandidates(task: DerivedTask, candidates: readonly Candidate[], reputation?: Reputation): Candidate[] {
   const speed = (c: Candidate): number => Math.round(Math.log2(1 + Math.max(0, c.tokensPerSec)) * 2)
+  const trust = reputation ? lowTrustLast(reputation) : () => 0
   return [...candidates].sort(
     (a, b) =>
+      trust(a.id, b.id) ||
       Number(b.visible) - Number(a.visible) ||
       speed(b) - speed(a) ||
       a.load - b.load ||
@@ -55,9 +61,12 @@ export interface ClaimChoice {
   readonly taskId: TaskId
   readonly attempt: number
   /**
-   * Another idle node could also take this task. When none can, claims can
-   * only collide through stale presence, so the scheduler settles briefly
-   * (the fast path) instead of waiting the full window.
+   * A backup claim: the assigned node may be claiming this task right now,
+   * so the scheduler settles for the full window. A node claiming its own
+   * assignment settles briefly (the fast path): every node with the same
+   * view gives the task to it and the others back it up only after their
+   * delay, so only a claim sent on a view one network delay behind (stale
+   * presence, a task not yet seen) can still collide.
    */
   readonly contested: boolean
 }
@@ -71,6 +80,8 @@ export interface ChoiceInput {
   readonly now: number
   /** Backoff per rank: rank r waits r × delta before claiming. */
   readonly delta: number
+  /** From the same board (reputation.ts): low-trust keys don't verify and rank last. */
+  readonly reputation?: Reputation
 }
 
 /**
@@ -150,23 +161,29 @@ export function taskPriority(derived: ReadonlyMap<TaskId, DerivedTask>): (a: Der
  */
 export function chooseTask(input: ChoiceInput): { choice: ClaimChoice | null; wakeInMs: number | null } {
   let wake: number | null = null
-  const ready = [...input.derived.values()].filter((d) => d.status === 'ready' && !d.superseded && d.task.role)
+  // A contestable task held by a node without presence (a tab that writes but never shows itself, or one
+  // that left) is open to claims too: one key must not hold a task by claiming every attempt first.
+  const present = new Set(input.others.map((c) => c.id))
+  const open = (d: DerivedTask): boolean => d.status === 'ready' || (d.contestable === true && d.winner !== input.self.id && !present.has(d.winner!))
+  const ready = [...input.derived.values()].filter((d) => open(d) && !d.superseded && d.task.role)
   ready.sort(taskPriority(input.derived))
   const everyone = [input.self, ...input.others]
   const assigned = new Set<string>()
   let backup: { d: DerivedTask; contested: boolean } | null = null
   for (const d of ready) {
-    const eligible = eligibleCandidates(d, everyone)
-    const ranked = rankCandidates(d, eligible).filter((c) => !assigned.has(c.id))
-    const contested = eligible.some((c) => c.id !== input.self.id)
+    const eligible = eligibleCandidates(d, everyone, input.reputation)
+    const ranked = rankCandidates(d, eligible, input.reputation).filter((c) => !assigned.has(c.id))
     const first = ranked[0]
     if (!first) continue
     assigned.add(first.id)
-    if (first.id === input.self.id) return { choice: { taskId: d.task.id, attempt: d.attempt, contested }, wakeInMs: null }
+    // Our own assignment is uncontested: every node with our view gives this task to us, and the
+    // others back it up only after their delay, so only a view one network delay behind can collide.
+    if (first.id === input.self.id) return { choice: { taskId: d.task.id, attempt: d.attempt, contested: false }, wakeInMs: null }
     const rank = ranked.findIndex((c) => c.id === input.self.id)
     if (rank < 0 || backup) continue
     const at = input.readySince(d.task.id, d.attempt) + rank * input.delta
-    if (at <= input.now) backup = { d, contested }
+    // A backup claim races the assigned node, which may be claiming this very moment.
+    if (at <= input.now) backup = { d, contested: true }
     else wake = Math.min(wake ?? Infinity, at - input.now)
   }
   if (backup) return { choice: { taskId: backup.d.task.id, attempt: backup.d.attempt, contested: backup.contested }, wakeInMs: null }
@@ -192,6 +209,8 @@ export interface Abandoned {
   readonly attempt: number
   readonly cause: 'holder-lost' | 'claim-stale'
   readonly reason: string
+  /** The winner's last beat this node saw (-1: no lease): a later beat refutes the requeue (authorize.ts). */
+  readonly lastBeat: number
 }
 
 /** Claims and leases whose holder is gone: their attempt ends so someone else can take the task over. */
@@ -203,14 +222,19 @@ export function findAbandoned(input: LivenessInput): Abandoned[] {
     const running = d.status === 'running'
     const cause = running ? 'holder-lost' : 'claim-stale'
     const holder = d.winner
+    const lease = [...d.task.leases.values()].find((l) => l.attempt === d.attempt && l.node === holder)
+    const lastBeat = lease?.beat ?? -1
     if (holder === input.selfId) {
       // Ours on the board but not in this instance: the tab reloaded or crashed mid-task.
-      if (!input.isMine(id, d.attempt)) out.push({ taskId: id, attempt: d.attempt, cause, reason: 'its node restarted before finishing' })
+      if (!input.isMine(id, d.attempt)) out.push({ taskId: id, attempt: d.attempt, cause, reason: 'its node restarted before finishing', lastBeat })
       continue
     }
-    if (!input.isAlive(holder)) out.push({ taskId: id, attempt: d.attempt, cause, reason: `node ${holder.slice(0, 8)} left the swarm` })
+    if (!input.isAlive(holder)) {
+      // A contestable holder that is gone is outranked by the next claim (chooseTask offers it): no attempt burned.
+      if (!d.contestable) out.push({ taskId: id, attempt: d.attempt, cause, reason: `node ${holder.slice(0, 8)} left the swarm`, lastBeat })
+    }
     else if (input.now - input.quietSince(id, d.attempt) > (running ? input.leaseTimeoutMs : input.claimTimeoutMs)) {
-      out.push({ taskId: id, attempt: d.attempt, cause, reason: running ? `the lease of ${holder.slice(0, 8)} expired` : `the claim of ${holder.slice(0, 8)} was never started` })
+      out.push({ taskId: id, attempt: d.attempt, cause, reason: running ? `the lease of ${holder.slice(0, 8)} expired` : `the claim of ${holder.slice(0, 8)} was never started`, lastBeat })
     }
   }
   return out

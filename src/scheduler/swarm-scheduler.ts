@@ -12,8 +12,9 @@ import type { InferenceClient } from '../inference/types'
 import type { PeerView } from '../mesh/peer-directory'
 import type { NodeId } from '../mesh/protocol'
 import { runRole } from '../roles/run-role'
-import { deriveBoard, isTerminal, type DerivedTask } from './derive'
+import { deriveBoard, isTerminal, refutableBy, type DerivedTask } from './derive'
 import { chooseTask, findAbandoned, type Candidate } from './policy'
+import { computeReputation } from './reputation'
 import { buildRoleInput, resultWrites } from './task-io'
 import { planStepNode } from './graph-builders'
 import { recordKey } from '../board/dag-schema'
@@ -25,12 +26,12 @@ const log = createLogger('scheduler')
 export interface SchedulerConfig {
   /** Backoff per rank (rank r waits r × delta before claiming). */
   readonly delta: number
-  /** Wait after claiming for competing claims to arrive before starting. */
+  /** Wait after a backup claim (it races the assigned node) for competing claims to arrive before starting. */
   readonly settleMs: number
   /**
-   * The settle when no other idle node could take the task (the fast path):
-   * only a claim sent on stale presence can still collide, and it arrives
-   * within one network delay, well under this.
+   * The settle after claiming our own assignment (the fast path): only a
+   * claim sent on a view one network delay behind can still collide, and it
+   * arrives within one round trip, well under this.
    */
   readonly fastSettleMs: number
   readonly beatMs: number
@@ -115,6 +116,8 @@ export class SwarmScheduler {
   private readonly cfg: SchedulerConfig
   private readonly readySeen = new Map<string, number>()
   private readonly quiet = new Map<string, { sig: string; since: number }>()
+  /** `${task}:${attempt}:${lastBeat}` of requeues this instance wrote. */
+  private readonly requeued = new Set<string>()
   private pending: { taskId: string; attempt: number; settleAt: number } | null = null
   private running: Running | null = null
   private cancelTimer: (() => void) | null = null
@@ -189,8 +192,12 @@ export class SwarmScheduler {
       leaseTimeoutMs: this.cfg.leaseTimeoutMs,
       claimTimeoutMs: this.cfg.claimTimeoutMs,
     })) {
+      // Once per beat seen: a requeue the holder refuted by beating on is renewed only if it falls silent again.
+      const sent = `${a.taskId}:${a.attempt}:${a.lastBeat}`
+      if (this.requeued.has(sent)) continue
+      this.requeued.add(sent)
       log.info(`taking over ${a.taskId} after attempt ${a.attempt}: ${a.reason}`)
-      board.addRequeue(a.taskId, { attempt: a.attempt, cause: a.cause, reason: a.reason, by: self.id })
+      board.addRequeue(a.taskId, { attempt: a.attempt, cause: a.cause, reason: a.reason, by: self.id, lastBeat: a.lastBeat })
     }
 
     if (this.running) this.checkStillWinner(derived)
@@ -210,6 +217,7 @@ export class SwarmScheduler {
         readySince: (t, k) => this.readySeen.get(this.key(t, k)) ?? now,
         now,
         delta: this.cfg.delta,
+        reputation: computeReputation(derived.values(), this.deps.board.distrusted()),
       })
       if (choice && this.deps.slot.isFree()) {
         // Claim first, then go busy: peers get the claim before the busy presence it causes, so
@@ -228,7 +236,7 @@ export class SwarmScheduler {
   private observe(derived: ReadonlyMap<string, DerivedTask>, now: number): void {
     for (const d of derived.values()) {
       const k = this.key(d.task.id, d.attempt)
-      if (d.status === 'ready' && !this.readySeen.has(k)) this.readySeen.set(k, now)
+      if ((d.status === 'ready' || d.contestable) && !this.readySeen.has(k)) this.readySeen.set(k, now)
       if (d.status === 'running' || d.status === 'claimed') {
         const lease = [...d.task.leases.values()].find((l) => l.attempt === d.attempt && l.node === d.winner)
         const sig = d.status === 'running' ? `lease:${d.winner}:${lease?.beat}` : `claim:${d.winner}`
@@ -242,6 +250,12 @@ export class SwarmScheduler {
     const p = this.pending!
     this.pending = null
     const d = derived.get(p.taskId as never)
+    // Another tab's claim-stale requeue of the attempt we won is refuted by the lease we write now.
+    if (d && !d.superseded && d.attempt > p.attempt && d.authorized && refutableBy(d.authorized, p.attempt, this.deps.self.id)) {
+      log.info(`leasing ${p.taskId} attempt ${p.attempt} although a requeue ended it: our lease refutes it`)
+      this.start({ ...d, attempt: p.attempt, status: 'claimed', winner: this.deps.self.id }, tasks, derived)
+      return
+    }
     if (!d || d.status !== 'claimed' || d.attempt !== p.attempt || d.winner !== this.deps.self.id || d.superseded) {
       this.deps.slot.release()
       return
@@ -253,6 +267,8 @@ export class SwarmScheduler {
     const r = this.running!
     const d = derived.get(r.taskId as never)
     let lost: string | undefined
+    // A requeue of our attempt by another tab, which our next beat refutes: what later attempts did then won't count.
+    if (d && !d.superseded && d.attempt !== r.attempt && d.authorized && refutableBy(d.authorized, r.attempt, this.deps.self.id)) return
     if (!d || d.superseded) lost = 'the task was superseded'
     else if (d.attempt !== r.attempt) lost = `attempt ${r.attempt} was ended by another node`
     else if (isTerminal(d.status)) lost = 'the task already finished elsewhere'
@@ -277,7 +293,7 @@ export class SwarmScheduler {
     log.warn(`stopping ${run.taskId} attempt ${run.attempt}: ${run.lostReason}`)
     run.abort.abort()
     // Idempotent: if a peer ended the attempt first, its record stays.
-    this.deps.board.addRequeue(run.taskId as never, { attempt: run.attempt, cause: 'holder-lost', reason: run.lostReason, by: this.deps.self.id })
+    this.deps.board.addRequeue(run.taskId as never, { attempt: run.attempt, cause: 'holder-lost', reason: run.lostReason, by: this.deps.self.id, lastBeat: run.beat })
     return true
   }
 
@@ -320,7 +336,7 @@ export class SwarmScheduler {
     })
       .then((out) => {
         if (run.lostReason || this.checkLostTime(run, clock.now())) return
-        const w = resultWrites(d, out, self, startedAt, clock.now())
+        const w = resultWrites(d, out, self, startedAt, clock.now(), tasks.find((t) => t.id === task.rootId)?.quorum ?? 1)
         board.addResult(task.id, w.result, w.children, w.requeue)
       })
       .catch((err: unknown) => {

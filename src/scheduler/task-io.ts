@@ -7,7 +7,7 @@ import type { NodeId } from '../mesh/protocol'
 import type { DepResult } from '../roles/prompts'
 import type { RoleInput, RoleOutput } from '../roles/run-role'
 import type { DerivedTask } from './derive'
-import { planChildren, verifyNodeFor } from './graph-builders'
+import { planChildren, verifyNodesFor } from './graph-builders'
 
 export function buildRoleInput(d: DerivedTask, tasks: readonly TaskSnapshot[], derived: ReadonlyMap<string, DerivedTask>): RoleInput {
   const task = d.task
@@ -33,7 +33,8 @@ export interface ResultWrites {
   readonly requeue?: { taskId: TaskId; requeue: Requeue }
 }
 
-export function resultWrites(d: DerivedTask, out: RoleOutput, self: { id: NodeId; name: string }, startedAt: number, endedAt: number): ResultWrites {
+/** `quorum`: the root's (research results get that many verify slots; see quorum.ts). */
+export function resultWrites(d: DerivedTask, out: RoleOutput, self: { id: NodeId; name: string }, startedAt: number, endedAt: number, quorum = 1): ResultWrites {
   const task = d.task
   const provenance = {
     node: self.id,
@@ -58,7 +59,7 @@ export function resultWrites(d: DerivedTask, out: RoleOutput, self: { id: NodeId
     case 'plan':
       return { result, children: planChildren(task, key, out.plan!, self, endedAt) }
     case 'research':
-      return { result, children: [verifyNodeFor(task, key, d.attempt, self.id, self, endedAt)] }
+      return { result, children: verifyNodesFor(task, key, d.attempt, self.id, self, endedAt, quorum) }
     case 'verify': {
       const v = task.verifies!
       if (out.verdict?.verdict !== 'fail') return { result, children: [] }

@@ -21,14 +21,18 @@ import { SwarmScheduler, type SchedulerConfig } from '../../src/scheduler/swarm-
 import { ManualClock } from '../unit/fake-clock'
 import { fakeSigner, fakeVerifier } from '../unit/fake-crypto'
 import { EnvelopeVerifier } from '../../src/trust/envelope-verifier'
-import { nodeIdFromKeyId } from '../../src/trust/keys'
+import { nodeIdFromKeyId, type Signer } from '../../src/trust/keys'
 
 export interface SimNode {
   readonly index: number
   readonly id: NodeId
   readonly name: string
   readonly doc: Y.Doc
+  /** Hostile nodes' boards watch a detached doc: the node itself writes raw into `doc` (hostile-actor.ts). */
   readonly board: Board
+  readonly signer: Signer
+  /** A hostile node runs no scheduler and publishes no presence; it only attacks the doc. */
+  readonly hostile: boolean
   readonly slot: ExecutionSlot
   readonly meter: BusyMeter
   readonly inference: InferenceClient
@@ -52,6 +56,7 @@ export interface Overlap {
 }
 
 const NET = Symbol('net')
+export const SIM_ROOM = 'sim'
 
 export class SwarmSim {
   readonly clock = new ManualClock()
@@ -77,14 +82,15 @@ export class SwarmSim {
     this.random = seededRandom(seed)
   }
 
-  addNode(): SimNode {
+  addNode(opts: { hostile?: boolean } = {}): SimNode {
+    const hostile = opts.hostile ?? false
     const index = this.nodes.length
     // FAKE keys (tests/unit/fake-crypto.ts): every record is signed and verified as in the app, at no virtual cost.
     const signer = fakeSigner(`sim-${this.seed}-${index}`)
     const id = nodeIdFromKeyId(signer.keyId)
     const doc = new Y.Doc()
-    const board = new Board({ doc, room: 'sim', clock: this.clock, random: seededRandom(this.seed * 100 + index), signer, verifier: new EnvelopeVerifier(fakeVerifier) })
-    const node: SimNode = { index, id, name: `sim-${index}`, doc, board, slot: new ExecutionSlot(), meter: new BusyMeter(() => this.clock.now()), inference: this.trackedInference(id, index), scheduler: null, alive: true, published: { busy: false, load: 0 }, views: new Map() }
+    const board = new Board({ doc: hostile ? new Y.Doc() : doc, room: SIM_ROOM, clock: this.clock, random: seededRandom(this.seed * 100 + index), signer, verifier: new EnvelopeVerifier(fakeVerifier) })
+    const node: SimNode = { index, id, name: `sim-${index}`, doc, board, signer, hostile, slot: new ExecutionSlot(), meter: new BusyMeter(() => this.clock.now()), inference: this.trackedInference(id, index), scheduler: null, alive: true, published: { busy: false, load: 0 }, views: new Map() }
     this.nodes.push(node)
     node.slot.onChange((busy) => {
       node.meter.set(busy)
@@ -138,6 +144,10 @@ export class SwarmSim {
 
   alive(): SimNode[] {
     return this.nodes.filter((n) => n.alive)
+  }
+
+  honest(): SimNode[] {
+    return this.nodes.filter((n) => n.alive && !n.hostile)
   }
 
   private linkKey(a: SimNode, b: SimNode): string {
@@ -201,7 +211,7 @@ export class SwarmSim {
 
   peersOf(node: SimNode): PeerView[] {
     return this.nodes
-      .filter((o) => o !== node && o.alive && this.isLinked(node, o) && node.views.has(o.index))
+      .filter((o) => o !== node && o.alive && !o.hostile && this.isLinked(node, o) && node.views.has(o.index))
       .map((o) => ({
         clientId: o.index,
         direct: true,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { TaskId, TaskSnapshot } from '../../src/board/dag-schema'
 import { seededRandom } from '../../src/clock'
-import { claimScore, currentAttempt, deriveBoard, pickWinner } from '../../src/scheduler/derive'
+import { claimScore, deriveBoard, pickWinner } from '../../src/scheduler/derive'
 import { A, B, C, D, Graph, ROOT, claim, deriveOne, lease, nid, requeue, result, snap, staticTask, summary, tid, twoSteps } from './task-fixtures'
 
 const T = tid('task-0001')
@@ -45,11 +45,12 @@ describe('pickWinner (the claim rule)', () => {
   })
 })
 
-describe('currentAttempt', () => {
-  it('moves past every consecutive requeue and stops at a gap', () => {
-    expect(currentAttempt(snap(staticTask({ id: T })))).toBe(1)
-    expect(currentAttempt(snap(staticTask({ id: T }), { requeues: [requeue(1), requeue(2)] }))).toBe(3)
-    expect(currentAttempt(snap(staticTask({ id: T }), { requeues: [requeue(2)] }))).toBe(1)
+describe('the current attempt', () => {
+  it('moves past every consecutive counted requeue and stops at a gap', () => {
+    const ran = { claims: [claim(A, 1), claim(A, 2)] }
+    expect(deriveOne(staticTask({ id: T })).attempt).toBe(1)
+    expect(deriveOne(staticTask({ id: T }), { ...ran, requeues: [requeue(1), requeue(2)] }).attempt).toBe(3)
+    expect(deriveOne(staticTask({ id: T }), { ...ran, requeues: [requeue(2)] }).attempt).toBe(1)
   })
 })
 
@@ -61,8 +62,8 @@ describe('deriveBoard: one task', () => {
     expect(deriveOne(task, {}, [snap(dep)]).status).toBe('pending')
     expect(deriveOne(task, {}, [snap(dep, { claims: [claim(A)], leases: [lease(A)] })]).status).toBe('pending')
     expect(deriveOne(task, {}, []).status).toBe('pending') // dependency not synced yet
-    expect(deriveOne(task, {}, [snap(dep, { results: [result(A)] })]).status).toBe('ready')
-    const failedDep = snap({ ...dep, maxAttempts: 1 }, { requeues: [requeue(1)] })
+    expect(deriveOne(task, {}, [snap(dep, { claims: [claim(A)], results: [result(A)] })]).status).toBe('ready')
+    const failedDep = snap({ ...dep, maxAttempts: 1 }, { claims: [claim(A)], requeues: [requeue(1)] })
     expect(deriveOne(task, {}, [failedDep]).status).toBe('ready')
   })
 
@@ -70,21 +71,24 @@ describe('deriveBoard: one task', () => {
     const claimed = deriveOne(task, { claims: [claim(A), claim(B)] }, [snap(dep)])
     expect(claimed).toMatchObject({ status: 'claimed', winner: pickWinner(T, 1, [claim(A), claim(B)], []) })
     expect(deriveOne(task, { claims: [claim(A), claim(B)], leases: [lease(B)] })).toMatchObject({ status: 'running', winner: B })
-    const next = deriveOne(task, { claims: [claim(A)], leases: [lease(A)], requeues: [requeue(1)] }, [snap(dep, { results: [result(C)] })])
+    const next = deriveOne(task, { claims: [claim(A)], leases: [lease(A)], requeues: [requeue(1)] }, [snap(dep, { claims: [claim(C)], results: [result(C)] })])
     expect(next).toMatchObject({ status: 'ready', attempt: 2 })
     expect(next.winner).toBeUndefined()
   })
 
-  it('is done with the result of the lowest attempt, then the lowest score', () => {
+  it('is done with the result of the winner of its attempt, not another runner\'s (a partition healed)', () => {
     const [low, high] = byScore(T, 1, [A, B]) as [typeof A, typeof A]
-    const d = deriveOne(task, { results: [result(C, 2), result(high, 1), result(low, 1)], requeues: [requeue(1)] })
+    const d = deriveOne(task, { claims: [claim(low), claim(high)], leases: [lease(low), lease(high)], results: [result(high, 1), result(low, 1)] })
     expect(d.status).toBe('done')
     expect(d.accepted?.key).toBe(`1:${low}`)
     expect(d.accepted?.result.text).toBe(`answer 1 by ${low}`)
+    const onlyLoser = deriveOne(task, { claims: [claim(low), claim(high)], leases: [lease(low), lease(high)], results: [result(high, 1)] })
+    expect(onlyLoser).toMatchObject({ status: 'running', winner: low })
+    expect(onlyLoser.accepted).toBeUndefined()
   })
 
   it('fails with the last reason once requeues reach maxAttempts', () => {
-    const d = deriveOne({ ...task, maxAttempts: 2 }, { claims: [claim(A, 2)], requeues: [requeue(1), requeue(2, { reason: 'the lease of B expired' })] })
+    const d = deriveOne({ ...task, maxAttempts: 2 }, { claims: [claim(A, 1), claim(A, 2)], requeues: [requeue(1), requeue(2, { reason: 'the lease of B expired' })] })
     expect(d).toMatchObject({ status: 'failed', attempt: 2, failure: 'gave up after 2 attempts: the lease of B expired' })
   })
 })
@@ -197,11 +201,17 @@ describe('deriveBoard: a streamed plan', () => {
       expect(d.get(mine)?.superseded).toBe(false)
       expect(d.get(theirs)?.superseded).toBe(true)
     }
-    // The loser finished first in its half of the partition: its result decides, like any duplicate result.
+    // The loser finished first in its half of the partition: its result does not count, the winner's attempt goes on.
     g.plan(lose, twoSteps)
-    const d = g.derive()
-    expect(d.get(theirs)?.superseded).toBe(false)
-    expect(d.get(mine)?.superseded).toBe(true)
+    let d = g.derive()
+    expect(d.get(g.planId)).toMatchObject({ status: 'running', winner: win })
+    expect(d.get(theirs)?.superseded).toBe(true)
+    expect(d.get(mine)?.superseded).toBe(false)
+    g.plan(win, twoSteps)
+    d = g.derive()
+    expect(d.get(g.planId)?.accepted?.key).toBe(`1:${win}`)
+    expect(d.get(mine)?.superseded).toBe(false)
+    expect(d.get(theirs)?.superseded).toBe(true)
   })
 
   it('supersedes steps streamed under a node that never claimed the attempt (forged or stale)', () => {

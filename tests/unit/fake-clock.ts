@@ -9,33 +9,93 @@ interface Timer {
   readonly at: number
   readonly seq: number
   readonly fn: () => void
+  cancelled: boolean
+}
+
+const earlier = (a: Timer, b: Timer): boolean => a.at < b.at || (a.at === b.at && a.seq < b.seq)
+
+/**
+ * A binary min-heap of timers by (due time, creation order): simulations keep
+ * thousands of pending deliveries, and sorting them on every step dominated
+ * their run time. Cancelled timers stay in the heap, skipped when they surface.
+ */
+class TimerHeap {
+  private readonly items: Timer[] = []
+  live = 0
+
+  push(t: Timer): void {
+    const xs = this.items
+    xs.push(t)
+    this.live++
+    let i = xs.length - 1
+    while (i > 0) {
+      const parent = (i - 1) >> 1
+      if (!earlier(xs[i]!, xs[parent]!)) break
+      ;[xs[i], xs[parent]] = [xs[parent]!, xs[i]!]
+      i = parent
+    }
+  }
+
+  /** The earliest live timer, without removing it. */
+  peek(): Timer | undefined {
+    while (this.items[0]?.cancelled) this.removeTop()
+    return this.items[0]
+  }
+
+  pop(): Timer | undefined {
+    const top = this.peek()
+    if (top) {
+      this.removeTop()
+      this.live--
+    }
+    return top
+  }
+
+  private removeTop(): void {
+    const xs = this.items
+    const last = xs.pop()!
+    if (xs.length === 0) return
+    xs[0] = last
+    let i = 0
+    for (;;) {
+      const l = 2 * i + 1
+      const r = l + 1
+      let m = i
+      if (l < xs.length && earlier(xs[l]!, xs[m]!)) m = l
+      if (r < xs.length && earlier(xs[r]!, xs[m]!)) m = r
+      if (m === i) return
+      ;[xs[i], xs[m]] = [xs[m]!, xs[i]!]
+      i = m
+    }
+  }
 }
 
 export class ManualClock implements Clock {
   private t = 0
   private seq = 0
-  private timers: Timer[] = []
+  private readonly timers = new TimerHeap()
 
   now(): number {
     return this.t
   }
 
   setTimeout(fn: () => void, ms: number): () => void {
-    const timer = { at: this.t + Math.max(0, ms), seq: this.seq++, fn }
+    const timer: Timer = { at: this.t + Math.max(0, ms), seq: this.seq++, fn, cancelled: false }
     this.timers.push(timer)
     return () => {
-      this.timers = this.timers.filter((x) => x !== timer)
+      if (timer.cancelled) return
+      timer.cancelled = true
+      this.timers.live--
     }
   }
 
   get pending(): number {
-    return this.timers.length
+    return this.timers.live
   }
 
   /** Fires the earliest timer (advancing time to it); false when none is pending. */
   step(): boolean {
-    this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq)
-    const next = this.timers.shift()
+    const next = this.timers.pop()
     if (!next) return false
     this.t = Math.max(this.t, next.at)
     next.fn()
@@ -47,8 +107,8 @@ export class ManualClock implements Clock {
     const end = this.t + ms
     for (;;) {
       await settle()
-      this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq)
-      if (!this.timers[0] || this.timers[0].at > end) break
+      const next = this.timers.peek()
+      if (!next || next.at > end) break
       this.step()
     }
     this.t = end

@@ -90,7 +90,8 @@ describe('PeerGate', () => {
     expect(receiver.violations).toEqual([])
     expect(reader.count()).toBe(1)
     expect(Y.encodeStateVector(target)).toEqual(Y.encodeStateVector(doc))
-    expect(target.getMap('nodes').size).toBe(400)
+    expect(target.getMap('records').toJSON()).toEqual(doc.getMap('records').toJSON())
+    expect(target.getMap('records').size).toBe(400 * 5) // task, claim, lease, partial, result per task
   })
 
   it('drops a crafted update claiming 2^30 structs before y-webrtc reads it, and cuts the peer off', () => {

@@ -3,7 +3,7 @@ import type { TaskId } from '../../src/board/dag-schema'
 import type { NodeId } from '../../src/mesh/protocol'
 import { claimScore, type DerivedTask } from '../../src/scheduler/derive'
 import { chooseTask, eligibleCandidates, findAbandoned, rankCandidates, type Candidate, type LivenessInput } from '../../src/scheduler/policy'
-import { A, B, C, D, boardOf, candidate, derived, tid } from './task-fixtures'
+import { A, B, C, D, boardOf, candidate, derived, lease, tid } from './task-fixtures'
 
 const research = derived({ id: tid('task-r001') })
 const verify = derived({ id: tid('task-v001'), kind: 'verify', role: 'verifier', verifies: { taskId: tid('task-r001'), attempt: 1, resultKey: `1:${A}`, producer: A } })
@@ -86,8 +86,14 @@ describe('chooseTask', () => {
     delta: 300,
   })
 
-  it('lets the best-ranked node claim at once, contested when another idle node could take it', () => {
-    expect(chooseTask(input([research], fast, [slow], 1000))).toEqual({ choice: { taskId: research.task.id, attempt: 1, contested: true }, wakeInMs: null })
+  it('lets the best-ranked node claim its own assignment at once, uncontested even when another idle node could take it', () => {
+    // The other idle node computes the same assignment and only backs this one up after its delay.
+    expect(chooseTask(input([research], fast, [slow], 1000))).toEqual({ choice: { taskId: research.task.id, attempt: 1, contested: false }, wakeInMs: null })
+    expect(chooseTask(input([research], fast, [slow, candidate(C), candidate(D)], 1000)).choice?.contested).toBe(false)
+  })
+
+  it('marks a backup claim contested: the assigned node may be claiming the same task right now', () => {
+    expect(chooseTask(input([research], slow, [fast], 1400))).toEqual({ choice: { taskId: research.task.id, attempt: 1, contested: true }, wakeInMs: null })
   })
 
   it('takes the fast path (uncontested) when this is the only eligible idle node', () => {
@@ -120,7 +126,7 @@ describe('chooseTask', () => {
     const newer = derived({ id: tid('task-aaa1'), createdAt: 9 })
     const since = (id: TaskId) => (id === older.task.id ? 1100 : 1050)
     // fast gets the older task, so slow takes the newer one at once rather than backing fast up on the older.
-    expect(chooseTask(input([older, newer], slow, [fast], 1000, since)).choice).toEqual({ taskId: newer.task.id, attempt: 1, contested: true })
+    expect(chooseTask(input([older, newer], slow, [fast], 1000, since)).choice).toEqual({ taskId: newer.task.id, attempt: 1, contested: false })
     expect(chooseTask(input([older, newer], fast, [slow], 1000, since)).choice?.taskId).toBe(older.task.id)
     // With one task and two nodes, the second only backs the first up after its delay.
     expect(chooseTask(input([older], slow, [fast], 1000, since))).toEqual({ choice: null, wakeInMs: 400 })
@@ -181,7 +187,8 @@ describe('chooseTask', () => {
 })
 
 describe('findAbandoned', () => {
-  const running = derived({ id: tid('task-run1') }, { status: 'running', winner: B })
+  // The winner's lease is at beat 7; another node's beat must not be what a requeue reports.
+  const running = derived({ id: tid('task-run1') }, { status: 'running', winner: B }, { leases: [lease(B, 1, 7), lease(C, 1, 9)] })
   const claimed = derived({ id: tid('task-clm1') }, { status: 'claimed', winner: B, attempt: 2 })
   const liveness = (list: DerivedTask[], p: Partial<LivenessInput> = {}): LivenessInput => ({
     derived: boardOf(list),
@@ -198,14 +205,14 @@ describe('findAbandoned', () => {
   it('ends running and claimed attempts whose holder left', () => {
     const out = findAbandoned(liveness([running, claimed], { isAlive: (n: NodeId) => n !== B }))
     expect(out).toEqual([
-      { taskId: running.task.id, attempt: 1, cause: 'holder-lost', reason: `node ${B.slice(0, 8)} left the swarm` },
-      { taskId: claimed.task.id, attempt: 2, cause: 'claim-stale', reason: `node ${B.slice(0, 8)} left the swarm` },
+      { taskId: running.task.id, attempt: 1, cause: 'holder-lost', reason: `node ${B.slice(0, 8)} left the swarm`, lastBeat: 7 },
+      { taskId: claimed.task.id, attempt: 2, cause: 'claim-stale', reason: `node ${B.slice(0, 8)} left the swarm`, lastBeat: -1 },
     ])
   })
 
   it('ends a lease silent for longer than the lease timeout, not one silent exactly that long', () => {
     expect(findAbandoned(liveness([running], { now: 6000 }))).toEqual([])
-    expect(findAbandoned(liveness([running], { now: 6001 }))).toEqual([{ taskId: running.task.id, attempt: 1, cause: 'holder-lost', reason: `the lease of ${B.slice(0, 8)} expired` }])
+    expect(findAbandoned(liveness([running], { now: 6001 }))).toEqual([{ taskId: running.task.id, attempt: 1, cause: 'holder-lost', reason: `the lease of ${B.slice(0, 8)} expired`, lastBeat: 7 }])
   })
 
   it('ends a claim never started within the claim timeout', () => {
@@ -214,8 +221,8 @@ describe('findAbandoned', () => {
   })
 
   it('ends its own lease when this instance is not running it (reload or crash), and only then', () => {
-    const mine = derived({ id: tid('task-own1') }, { status: 'running', winner: A, attempt: 3 })
-    expect(findAbandoned(liveness([mine]))).toEqual([{ taskId: mine.task.id, attempt: 3, cause: 'holder-lost', reason: 'its node restarted before finishing' }])
+    const mine = derived({ id: tid('task-own1') }, { status: 'running', winner: A, attempt: 3 }, { leases: [lease(A, 3, 2)] })
+    expect(findAbandoned(liveness([mine]))).toEqual([{ taskId: mine.task.id, attempt: 3, cause: 'holder-lost', reason: 'its node restarted before finishing', lastBeat: 2 }])
     const asked: [TaskId, number][] = []
     const isMine = (id: TaskId, attempt: number) => (asked.push([id, attempt]), true)
     expect(findAbandoned(liveness([mine], { isMine, now: 99_999, isAlive: () => false }))).toEqual([])

@@ -117,13 +117,47 @@ export class Graph {
     this.rec(id).leases.push(lease(node, attempt))
   }
 
-  requeue(id: TaskId, q: Requeue): void {
+  /** `node`'s lease of attempt k renewed to `beat` (leases are progressive: the highest beat is the one kept). */
+  beat(id: TaskId, node: NodeId, beat: number, attempt = 1): void {
     const r = this.rec(id)
-    if (!r.requeues.some((x) => x.attempt === q.attempt)) r.requeues.push(q)
+    r.leases = r.leases.filter((l) => !(l.node === node && l.attempt === attempt))
+    r.leases.push(lease(node, attempt, beat))
   }
 
-  /** Adds a result; returns its key. */
+  /** A record exactly as given, with none of the honest writer's companions (what a hostile tab can write). */
+  raw(id: TaskId, r: Records): void {
+    const rec = this.rec(id)
+    rec.claims.push(...(r.claims ?? []))
+    rec.leases.push(...(r.leases ?? []))
+    rec.results.push(...(r.results ?? []))
+    rec.requeues.push(...(r.requeues ?? []))
+  }
+
+  /** `node` runs attempt k the way the scheduler does (claim, then lease), unless it already did. */
+  ran(id: TaskId, node: NodeId, attempt = 1): void {
+    const r = this.rec(id)
+    if (!r.claims.some((c) => c.node === node && c.attempt === attempt)) r.claims.push(claim(node, attempt))
+    if (!r.leases.some((l) => l.node === node && l.attempt === attempt)) r.leases.push(lease(node, attempt))
+  }
+
+  /**
+   * Ends attempt k the way an honest tab would: if nobody claimed it yet, its
+   * author ran it (so an error requeue is the winner's), and a liveness
+   * requeue carries the winner's last beat. One record per (attempt, signer).
+   */
+  requeue(id: TaskId, q: Requeue): void {
+    const r = this.rec(id)
+    if (!r.claims.some((c) => c.attempt === q.attempt) && !r.leases.some((l) => l.attempt === q.attempt)) this.ran(id, q.by, q.attempt)
+    if ((q.cause === 'holder-lost' || q.cause === 'claim-stale') && q.lastBeat === undefined) {
+      const beats = r.leases.filter((l) => l.attempt === q.attempt).map((l) => l.beat)
+      q = { ...q, lastBeat: beats.length > 0 ? Math.max(...beats) : -1 }
+    }
+    if (!r.requeues.some((x) => x.attempt === q.attempt && x.by === q.by)) r.requeues.push(q)
+  }
+
+  /** Adds a result, with the claim and lease its node wrote first; returns its key. */
   result(id: TaskId, res: TaskResult): string {
+    this.ran(id, res.provenance.node, res.attempt)
     this.rec(id).results.push(res)
     return recordKey(res.attempt, res.provenance.node)
   }
