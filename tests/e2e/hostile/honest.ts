@@ -31,6 +31,9 @@ export interface Rejection {
   readonly distrustedUntil: number | null
 }
 
+/** A click or read on an element that is listed right now: if it takes longer, the page is stuck (fail, don't hang). */
+const ACTION = 15_000
+
 /** Long: five agents share two cores, and each honest tab runs its own Chromium. */
 export const SLOW = 180_000
 
@@ -83,12 +86,12 @@ export async function forgedTextShown(page: Page, markers: readonly string[]): P
   }
   await check()
   for (const t of await listedTasks(page)) {
-    await page.locator(`[data-testid="task"][data-task-id="${t.id}"]`).click()
+    await page.locator(`[data-testid="task"][data-task-id="${t.id}"]`).click({ timeout: ACTION })
     await check()
     const nodes = await page.getByTestId('graph-node').evaluateAll((els) => els.map((e) => e.getAttribute('data-task-id') ?? ''))
     for (const id of nodes) {
       // The graph pans and zooms: a box may be outside the viewport, so click it from script.
-      await page.locator(`[data-testid="graph-node"][data-task-id="${id}"]`).evaluate((el) => (el as HTMLElement).click()).catch(() => undefined)
+      await page.locator(`[data-testid="graph-node"][data-task-id="${id}"]`).evaluate((el) => (el as HTMLElement).click(), undefined, { timeout: ACTION }).catch(() => undefined)
       await check()
     }
   }
@@ -99,9 +102,9 @@ export async function forgedTextShown(page: Page, markers: readonly string[]): P
 export async function finalAnswers(page: Page): Promise<Record<string, string | null>> {
   const out: Record<string, string | null> = {}
   for (const t of await listedTasks(page)) {
-    await page.locator(`[data-testid="task"][data-task-id="${t.id}"]`).click()
+    await page.locator(`[data-testid="task"][data-task-id="${t.id}"]`).click({ timeout: ACTION })
     const answer = page.getByTestId('final-answer')
-    out[t.id] = (await answer.count()) > 0 && (await answer.isVisible()) ? await answer.textContent() : null
+    out[t.id] = (await answer.count()) > 0 && (await answer.isVisible()) ? await answer.textContent({ timeout: ACTION }).catch(() => null) : null
   }
   return out
 }
@@ -114,6 +117,11 @@ export interface BoardRejection {
 
 export async function boardRejections(page: Page): Promise<BoardRejection[]> {
   return page.evaluate(() => (window as unknown as { __mindos: { board: { rejections: () => BoardRejection[] } } }).__mindos.board.rejections())
+}
+
+/** The board's counters: records indexed and records it put back (a count that keeps climbing while nobody attacks is a repair loop). */
+export async function boardStats(page: Page): Promise<{ records: number; repairs: number; pendingWrites: number }> {
+  return page.evaluate(() => (window as unknown as { __mindos: { board: { stats: () => { records: number; repairs: number; pendingWrites: number } } } }).__mindos.board.stats())
 }
 
 /** Keys the board distrusts for good (equivocation), with why. */

@@ -7,7 +7,7 @@
 import { expect, type Page } from '@playwright/test'
 import { expectHostileSynced, launchHostile, type Hostile } from './launch'
 import {
-  boardDistrusted, boardRejections, finalAnswers, junkInRecords, forgedTextShown, honestRecordCount, junkChars, listedTasks, rejections, reloadAll, selfId, sentinelSeen, submitAndAwait, SLOW,
+  boardDistrusted, boardRejections, boardStats, finalAnswers, junkInRecords, forgedTextShown, honestRecordCount, junkChars, listedTasks, rejections, reloadAll, selfId, sentinelSeen, submitAndAwait, SLOW,
   type BoardRejection, type HonestRoom, type ListedTask, type Rejection,
 } from './honest'
 import { FORGED_JUNK, FORGED_MARKERS, FORGED_RESULT, FORGED_TASK } from './names'
@@ -33,6 +33,8 @@ export interface TabView {
   readonly forgedShown: readonly string[]
   /** task id → the final answer it shows when selected. */
   readonly answers: Readonly<Record<string, string | null>>
+  /** board.stats() when the view was taken, and again once it was read (repairs climbing between them: a repair loop). */
+  readonly stats: readonly { records: number; repairs: number; pendingWrites: number }[]
 }
 
 export interface RewriteEraseObservations {
@@ -62,10 +64,17 @@ export interface RewriteEraseObservations {
   readonly boardLog: readonly (readonly string[])[]
 }
 
+/** Progress in the test's output, so a stuck step is named. */
+const step = (what: string): void => console.log(`[hostile scenario ${new Date().toISOString().slice(11, 19)}] ${what}`)
+
 /** The board's and trust layer's log lines of each tab since `from` (per-tab indexes into peer.logs). */
 const boardLogs = (room: HonestRoom, from: readonly number[]): string[][] => room.peers.map((p, i) => p.logs.slice(from[i]).filter((l) => /\[swarm:(board|trust)\]/.test(l)).slice(0, 40))
 
-const view = async (page: Page): Promise<TabView> => ({ tasks: await listedTasks(page), forgedShown: await forgedTextShown(page, FORGED_MARKERS), answers: await finalAnswers(page) })
+const view = async (page: Page): Promise<TabView> => {
+  const first = await boardStats(page)
+  const v = { tasks: await listedTasks(page), forgedShown: await forgedTextShown(page, FORGED_MARKERS), answers: await finalAnswers(page) }
+  return { ...v, stats: [first, await boardStats(page)] }
+}
 const views = async (room: HonestRoom): Promise<TabView[]> => Promise.all(room.peers.map((p) => view(p.page)))
 
 /** Marks the end of an attack and waits until every honest doc holds the mark (false after 60 s). */
@@ -96,19 +105,27 @@ export async function rewriteEraseScenario(room: HonestRoom, hostile: Hostile): 
   const errorsAt = room.peers.map((p) => p.errors.length)
   const tasksBefore = [await submitAndAwait(pages[0]!, pages, 'Why is the sky blue'), await submitAndAwait(pages[1 % pages.length]!, pages, 'How do tides work')]
   const answersBefore = await Promise.all(pages.map(finalAnswers))
+  step('two tasks answered')
   await hostileHasBoard(room, hostile)
+  step('hostile client holds the board')
   const logsAt = room.peers.map((p) => p.logs.length)
   const victim = await selfId(pages[0]!)
   const rewritten = await hostile.call('rewriteRecords')
   const replayed = await hostile.call('replayRecords')
   const signed = await hostile.call('signAsSelf')
+  step('rewrite, replay and re-sign written')
   const rewrite = await attackArrived(room, hostile, 'rewrite')
+  step(`rewrite arrived: ${rewrite}`)
   const afterRewrite = await views(room)
+  step('observed after the rewrite')
   const deleted = await hostile.call('deleteAll')
   const forged = await hostile.call('forgeRoots', victim)
   const junk = await hostile.call('junkRecords')
+  step('erase, forged roots and junk written')
   const erase = await attackArrived(room, hostile, 'erase')
+  step(`erase arrived: ${erase}`)
   const afterErase = await views(room)
+  step('observed after the erase')
   const junkLeft = await Promise.all(
     pages.map(async (p) => {
       await expect.poll(() => junkInRecords(p), { timeout: 30_000 }).toBe(0).catch(() => undefined)
@@ -119,8 +136,11 @@ export async function rewriteEraseScenario(room: HonestRoom, hostile: Hostile): 
   const distrusted = await Promise.all(pages.map(boardDistrusted))
   const boardLog = boardLogs(room, logsAt)
   await reloadAll(room)
+  step('honest tabs reloaded')
   const reload = await attackArrived(room, hostile, 'erase', false)
+  step(`sentinel back after the reload: ${reload}`)
   const afterReload = await views(room)
+  step('observed after the reload')
   return {
     tasksBefore,
     answersBefore,
@@ -146,6 +166,8 @@ export interface SybilObservations {
   readonly written: number
   readonly arrived: boolean
   readonly after: readonly TabView[]
+  /** Per tab, whether every task from before was listed done again within 120 s of `after`, and the answers then. */
+  readonly recovered: readonly { readonly done: boolean; readonly answers: Readonly<Record<string, string | null>> }[]
   readonly rejections: readonly (readonly BoardRejection[])[]
   readonly boardLog: readonly (readonly string[])[]
   readonly newTask: { ok: boolean; error?: string }
@@ -161,6 +183,16 @@ export async function sybilScenario(room: HonestRoom, hostile: Hostile, keys: nu
   const { nodes, written } = await hostile.call('sybil', keys)
   const arrived = await attackArrived(room, hostile, 'sybil')
   const after = await views(room)
+  const allDone = async (p: Page): Promise<boolean> => {
+    const listed = await listedTasks(p)
+    return tasksBefore.every((id) => listed.some((t) => t.id === id && t.status === 'done'))
+  }
+  const recovered = await Promise.all(
+    pages.map(async (p) => {
+      const done = await expect.poll(() => allDone(p), { timeout: 120_000 }).toBe(true).then(() => true, () => false)
+      return { done, answers: await finalAnswers(p) }
+    }),
+  )
   return {
     tasksBefore,
     answersBefore,
@@ -168,6 +200,7 @@ export async function sybilScenario(room: HonestRoom, hostile: Hostile, keys: nu
     written,
     arrived,
     after,
+    recovered,
     rejections: await Promise.all(pages.map(boardRejections)),
     boardLog: boardLogs(room, logsAt),
     newTask: await answered(room, 'A task after the sybils'),
