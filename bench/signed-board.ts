@@ -9,7 +9,10 @@
  *  - cold load from the verified store: a reload that restores the board from
  *    the locally kept records into an empty doc (memory storage here, so this
  *    is verification and indexing; IndexedDB read time comes on top);
- *  - the unsigned baseline: deriving the same snapshots with no envelopes at all.
+ *  - the unsigned baseline: deriving the same snapshots with no envelopes at all;
+ *  - on the one-task speed-up bench: records signed and signatures checked,
+ *    their measured CPU cost as a share of the task's time, and what a
+ *    verification quorum of 2 costs in time to answer.
  * Medians of several rounds.
  */
 import { pathToFileURL } from 'node:url'
@@ -26,6 +29,9 @@ import { nodeIdFromKeyId } from '../src/trust/keys'
 import { memoryEnvelopeStorage, VerifiedStore } from '../src/trust/verified-store'
 import { webCryptoVault, webCryptoVerifier } from '../src/trust/webcrypto'
 import { roleOutput, twoSteps } from '../tests/unit/task-fixtures'
+import { SwarmSim } from '../tests/sim/swarm-harness'
+import { isTerminal } from '../src/scheduler/derive'
+import { BENCH_PLAN_STEPS, BENCH_PROMPT, wideSeeds } from './swarm'
 
 const ROOM = 'bench-room'
 const ROUNDS = 5
@@ -81,6 +87,63 @@ async function timeCold(update: Uint8Array): Promise<{ ms: number; board: Board;
   return { ms: performance.now() - t0, board, tasks: tasks.length }
 }
 
+/** One wide task of the speed-up bench (bench/swarm.ts) on `nodes` nodes, with or without the quorum rule. */
+async function oneTask(nodes: number, seed: number, quorum: boolean): Promise<{ ms: number; signed: number; checks: number }> {
+  const sim = new SwarmSim(seed, {}, 20, true, { planSteps: BENCH_PLAN_STEPS })
+  sim.quorum = quorum
+  for (let i = 0; i < nodes; i++) await sim.start(sim.addNode())
+  await sim.clock.advance(1_000) // presence: the submitter sees its peers, as a person's tab would
+  const author = sim.nodes[0]!
+  const started = sim.clock.now()
+  const root = author.board.submit(BENCH_PROMPT, { id: author.id, name: author.name, createdAt: 0 })
+  const done = (): boolean => isTerminal(deriveBoard(author.board.snapshot()).get(root.id)?.status ?? 'pending')
+  while (!done() && sim.clock.now() - started < 3_600_000) await sim.clock.advance(50)
+  const ms = sim.clock.now() - started
+  for (const n of sim.nodes) n.scheduler?.destroy()
+  const stats = sim.nodes.map((n) => n.board.stats())
+  return { ms, signed: stats.reduce((a, x) => a + x.signed, 0), checks: stats.reduce((a, x) => a + x.signatureChecks, 0) }
+}
+
+/** µs per Ed25519 sign and cold verify of a typical record, measured here (bench/trust.ts has the full table). */
+async function recordCosts(): Promise<{ sign: number; verify: number }> {
+  const signer = (await webCryptoVault(crypto.subtle, ['ed25519']).mint()).signer
+  const fields = (i: number) => recordFields(ROOM, { type: 'claim', taskId: `task-${i}` as never, claim: { node: nodeIdFromKeyId(signer.keyId), name: 'n', attempt: 1 } }, i)
+  const signs: number[] = []
+  const verifies: number[] = []
+  for (let round = 0; round <= ROUNDS; round++) {
+    const t0 = performance.now()
+    const signed = []
+    for (let i = 0; i < 200; i++) signed.push(await signEnvelope(signer, fields(i)))
+    const t1 = performance.now()
+    const verifier = new EnvelopeVerifier(webCryptoVerifier())
+    for (const x of signed) await verifier.verify(x.text, { room: ROOM })
+    const t2 = performance.now()
+    if (round > 0) (signs.push(((t1 - t0) * 1000) / 200), verifies.push(((t2 - t1) * 1000) / 200))
+  }
+  return { sign: median(signs), verify: median(verifies) }
+}
+
+async function speedupOverhead(): Promise<string[]> {
+  const [seed] = await wideSeeds(1, 1)
+  const cost = await recordCosts()
+  const lines = ['', `Signed records on the one-task speed-up bench (bench/swarm.ts's wide task, seed ${seed!}, seeded virtual time):`]
+  lines.push('  nodes  quorum  time to answer  records signed  signatures checked  signing CPU per tab / task time')
+  const times = new Map<string, number>()
+  for (const [nodes, quorum] of [[1, false], [3, false], [3, true], [4, true]] as const) {
+    const r = await oneTask(nodes, seed!, quorum)
+    times.set(`${nodes}:${quorum}`, r.ms)
+    // Virtual time charges nothing for crypto: the real cost is the measured per-record cost times the counts.
+    const cpuMs = (r.signed * cost.sign + r.checks * cost.verify) / 1000
+    const share = cpuMs / nodes / r.ms
+    lines.push(`  ${String(nodes).padStart(5)}  ${String(quorum ? 2 : 1).padStart(6)}  ${(r.ms / 1000).toFixed(1).padStart(12)} s  ${String(r.signed).padStart(14)}  ${String(r.checks).padStart(18)}  ${(share * 100).toFixed(3).padStart(8)} %`)
+  }
+  lines.push(
+    `  (Ed25519 here: ${cost.sign.toFixed(0)} µs to sign, ${cost.verify.toFixed(0)} µs to verify a record; the unsigned baseline is the same run at 0 %.)`,
+    `  quorum 2 vs 1 on 3 nodes: ${((times.get('3:true') ?? NaN) / (times.get('3:false') ?? NaN)).toFixed(2)}× the time to answer (two verifiers per step, and a tiebreak on disagreement)`,
+  )
+  return lines
+}
+
 export async function benchSignedBoard(): Promise<string> {
   setLogLevel('warn')
   const lines = [`Signed board, Node ${process.version} WebCrypto Ed25519; medians of ${ROUNDS} rounds`]
@@ -130,6 +193,7 @@ export async function benchSignedBoard(): Promise<string> {
       `    warm / unsigned                                    ${(median(warm) / median(unsigned)).toFixed(2).padStart(7)}×`,
     )
   }
+  lines.push(...(await speedupOverhead()))
   return lines.join('\n')
 }
 

@@ -81,6 +81,7 @@ export class Board {
   private localVersion = 0
   private pendingSeq = 0
   private partialSeq = 0
+  private signedCount = 0
   private warnedReadOnly = false
   private readonly reportedUnauthorized = new Set<string>()
 
@@ -141,8 +142,9 @@ export class Board {
     return this.doc.getMap(LEGACY_NODES_KEY).size
   }
 
-  stats(): { records: number; repairs: number; pendingWrites: number } {
-    return { ...this.sync.stats(), pendingWrites: this.pending.size }
+  /** Counters for the debug handle and the benches: records held, put back, signed here, and signatures checked. */
+  stats(): { records: number; repairs: number; pendingWrites: number; signed: number; signatureChecks: number } {
+    return { ...this.sync.stats(), pendingWrites: this.pending.size, signed: this.signedCount, signatureChecks: this.deps.verifier.stats().signatureChecks }
   }
 
   /** Resolves once every write made so far is signed and in the doc. */
@@ -167,7 +169,7 @@ export class Board {
   addResult(taskId: TaskId, result: TaskResult, children: readonly TaskStatic[] = [], requeue?: { taskId: TaskId; requeue: Requeue }): void {
     if (this.ownsSlot('result', taskId, result.attempt)) return
     const records: BoardRecord[] = [{ type: 'result', taskId, result }, ...this.newChildren(children)]
-    if (requeue && !this.ownsSlot('requeue', requeue.taskId, requeue.requeue.attempt)) records.push({ type: 'requeue', taskId: requeue.taskId, requeue: requeue.requeue })
+    if (requeue && !this.snapshot().find((t) => t.id === requeue.taskId)?.requeues.has(`${requeue.requeue.attempt}:${this.self}`)) records.push({ type: 'requeue', taskId: requeue.taskId, requeue: requeue.requeue })
     this.write(records)
   }
 
@@ -177,9 +179,13 @@ export class Board {
     if (fresh.length > 0) this.write(fresh)
   }
 
-  /** Ends attempt k without a result. Idempotent per signer: this tab's first record for k stays. */
+  /**
+   * Ends attempt k without a result. Per signer one record for k, renewed
+   * only with a later lastBeat (the holder beat again, then stopped).
+   */
   addRequeue(taskId: TaskId, requeue: Requeue): void {
-    if (this.ownsSlot('requeue', taskId, requeue.attempt)) return
+    const mine = this.snapshot().find((t) => t.id === taskId)?.requeues.get(`${requeue.attempt}:${this.self}`)
+    if (mine && (mine.lastBeat ?? -1) >= (requeue.lastBeat ?? -1)) return
     this.write([{ type: 'requeue', taskId, requeue }])
   }
 
@@ -206,7 +212,7 @@ export class Board {
   }
 
   /** Whether this tab already signed (or is signing) an immutable record for this slot: signing another would be equivocation. */
-  private ownsSlot(kind: 'claim' | 'result' | 'requeue' | 'task', task: string, attempt: number): boolean {
+  private ownsSlot(kind: 'claim' | 'result' | 'task', task: string, attempt: number): boolean {
     const mine = (e: { node: NodeId; kind: string; task: string; attempt: number }): boolean =>
       e.node === this.self && e.task === task && e.attempt === attempt && (e.kind === kind || (kind === 'result' && e.kind === 'verdict'))
     for (const r of this.sync.records()) if (mine(r)) return true
@@ -231,6 +237,7 @@ export class Board {
     this.chain = this.chain.then(async () => {
       try {
         const signed = await Promise.all(fields.map((f) => signEnvelope(signer, f)))
+        this.signedCount += signed.length
         this.pending.delete(entry)
         this.sync.publish(signed.map((s, i) => ({ signed: s, address: addressOf(s.envelope as Envelope, s.hash), record: records[i]! })))
       } catch (err) {

@@ -8,10 +8,12 @@
  *    live under their content hash, so an overwrite is always visible, and
  *    two different envelopes one key signed for the same slot both stay in
  *    the doc, where every tab sees the equivocation.
- *  - Progressive records (lease beats, streamed partials) live under their
- *    slot, `${kind}/${task}/${attempt}/${node}`, and the newest version wins
- *    (highest beat, highest sequence): a beat every second would otherwise
- *    pile up one record per second per running task.
+ *  - Progressive records (lease beats, streamed partials, requeues) live
+ *    under their slot, `${kind}/${task}/${attempt}/${node}`, and the newest
+ *    version wins (highest beat, sequence or lastBeat): a beat every second
+ *    would otherwise pile up one record per second per running task, and a
+ *    tab whose requeue the holder's next beat refuted must be able to renew
+ *    it when the holder really stops (derive.ts judges requeues by lastBeat).
  * Every record's acting node is its signer: a payload naming another node
  * than the one whose key signed it is rejected here, before any reader sees it.
  */
@@ -31,10 +33,10 @@ export type BoardRecord =
   | { readonly type: 'requeue'; readonly taskId: TaskId; readonly requeue: Requeue }
   | { readonly type: 'partial'; readonly taskId: TaskId; readonly attempt: number; readonly node: NodeId; readonly seq: number; readonly text: string }
 
-export type ProgressiveKind = typeof RecordKind.lease | typeof RecordKind.partial
+export type ProgressiveKind = typeof RecordKind.lease | typeof RecordKind.partial | typeof RecordKind.requeue
 
 export function isProgressive(kind: RecordKind): kind is ProgressiveKind {
-  return kind === RecordKind.lease || kind === RecordKind.partial
+  return kind === RecordKind.lease || kind === RecordKind.partial || kind === RecordKind.requeue
 }
 
 /** The doc address of a progressive record's slot. */
@@ -42,7 +44,7 @@ export function slotAddress(kind: ProgressiveKind, task: string, attempt: number
   return `${kind}/${task}/${attempt}/${node}`
 }
 
-const SLOT_ADDRESS = /^(lease|partial)\/([a-z0-9-]{4,96})\/(\d{1,7})\/([a-z0-9-]{4,64})$/
+const SLOT_ADDRESS = /^(lease|partial|requeue)\/([a-z0-9-]{4,96})\/(\d{1,7})\/([a-z0-9-]{4,64})$/
 
 /** Parses a progressive slot address; null for anything else. */
 export function parseSlotAddress(address: string): { kind: ProgressiveKind; task: string; attempt: number; node: string } | null {
@@ -56,11 +58,11 @@ export function isRecordAddress(address: string): boolean {
   return isEnvelopeHash(address) || parseSlotAddress(address) !== null
 }
 
-/** Which version of a progressive slot is newer: higher beat / sequence, then later signer time. */
+/** Which version of a progressive slot is newer: the higher beat (lease), sequence (partial) or lastBeat (requeue). */
 export function progressiveVersion(e: Envelope): number {
   const p = e.payload
-  const n = e.kind === RecordKind.lease ? p.beat : p.seq
-  return typeof n === 'number' ? n : -1
+  const n = e.kind === RecordKind.lease ? p.beat : e.kind === RecordKind.partial ? p.seq : (p.lastBeat ?? -1)
+  return typeof n === 'number' ? n : -2
 }
 
 /** tokensPerSec is a float; canonical JSON carries safe integers only, so it travels in thousandths. */

@@ -52,6 +52,7 @@ function equivocationSlot(r: RecordEntry): string | null {
   switch (e.kind) {
     case 'lease':
     case 'partial':
+    case 'requeue':
       return null // progressive: newer versions replace older ones by design
     case 'verdict':
       return `result|${e.task}|${e.attempt}|${e.node}` // a result and a verdict for one attempt are one slot
@@ -153,9 +154,13 @@ export function buildSnapshots(records: readonly RecordEntry[]): BuiltBoard {
       case 'result':
         bucket(rec.taskId).results.set(recordKey(rec.result.attempt, rec.result.provenance.node), rec.result)
         break
-      case 'requeue':
-        bucket(rec.taskId).requeues.set(recordKey(rec.requeue.attempt, rec.requeue.by), rec.requeue)
+      case 'requeue': {
+        const b = bucket(rec.taskId)
+        const key = recordKey(rec.requeue.attempt, rec.requeue.by)
+        const had = b.requeues.get(key)
+        if (!had || (rec.requeue.lastBeat ?? -1) > (had.lastBeat ?? -1)) b.requeues.set(key, rec.requeue)
         break
+      }
       case 'partial': {
         const b = bucket(rec.taskId)
         const key = recordKey(rec.attempt, rec.node)

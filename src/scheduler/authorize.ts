@@ -19,8 +19,8 @@
  *      holder-lost, claim-stale  k has a winner without a counted result for k, and the
  *                            winner's newest beat is exactly the requeue's lastBeat
  *                            (-1 or missing: the winner has no lease at all);
- *      verification-failed   never by itself: the winner's result for k judged fail by
- *                            the counted verdict of its verify node ends k, record or not;
+ *      verification-failed   never by itself: the winner's result for k failed by its
+ *                            verification quorum (quorum.ts) ends k, record or not;
  *  - the current attempt is the first one no counted requeue ends; of several
  *    requeues that count for k, the one with the lowest signer id is k's end
  *    (its reason is what a failed task shows).
@@ -65,6 +65,8 @@ export interface WinnerRules {
   readonly producer?: NodeId
   /** Ranked after everyone else: winners of this task's earlier, ended attempts. */
   readonly passedOver?: ReadonlySet<NodeId>
+  /** Never win (a quorum slot's ineligible keys, quorum.ts): their claims do not block the attempt. */
+  readonly excluded?: (node: NodeId) => boolean
 }
 
 /**
@@ -76,8 +78,9 @@ export interface WinnerRules {
 export function pickWinner(taskId: TaskId, attempt: number, claims: Iterable<Claim>, leases: Iterable<Lease>, rules: WinnerRules = {}): NodeId | undefined {
   const leased = new Set<NodeId>()
   const pool = new Set<NodeId>()
-  for (const l of leases) if (l.attempt === attempt) leased.add(l.node), pool.add(l.node)
-  for (const c of claims) if (c.attempt === attempt) pool.add(c.node)
+  const allowed = (n: NodeId): boolean => !rules.excluded?.(n)
+  for (const l of leases) if (l.attempt === attempt && allowed(l.node)) leased.add(l.node), pool.add(l.node)
+  for (const c of claims) if (c.attempt === attempt && allowed(c.node)) pool.add(c.node)
   const tier = (n: NodeId): number => (n === rules.producer ? 4 : 0) + (rules.passedOver?.has(n) ? 2 : 0) + (leased.has(n) ? 0 : 1)
   let best: { node: NodeId; tier: number; score: number } | undefined
   for (const node of pool) {
@@ -91,18 +94,20 @@ export function pickWinner(taskId: TaskId, attempt: number, claims: Iterable<Cla
 
 /** What authorization needs from the rest of the board, besides the task's own records. */
 export interface BoardLookup {
-  /** The verify node that judges result `resultKey` of research task `task` (well-formed, lowest id), if any. */
-  readonly verifyNodeOf: (task: TaskSnapshot, resultKey: string) => TaskSnapshot | undefined
+  /** Whether every verify slot a research result needs is on the board (its producer writes them with it). */
+  readonly verificationComplete: (task: TaskSnapshot, resultKey: string) => boolean
   /** Whether the synthesis node a plan result creates is on the board (well-formed). */
   readonly hasSynthesis: (plan: TaskSnapshot, resultKey: string) => boolean
-  /** The counted verdict on a verify node, if it has one. */
-  readonly verdictOf: (verify: TaskSnapshot) => TaskResult | undefined
+  /** The verdict that failed a research result, once its quorum failed it (quorum.ts). */
+  readonly verificationFailure: (task: TaskSnapshot, resultKey: string) => { readonly reason: string; readonly by: NodeId; readonly name: string } | undefined
+  /** For a verify node: who may not fill its quorum slot (undefined: no one is excluded beyond the producer's rank). */
+  readonly excludedVerifiers: (verify: TaskSnapshot) => ((node: NodeId) => boolean) | undefined
 }
 
 function isComplete(task: TaskSnapshot, key: string, result: TaskResult, board: BoardLookup): boolean {
   switch (task.kind) {
     case 'research':
-      return board.verifyNodeOf(task, key) !== undefined
+      return board.verificationComplete(task, key)
     case 'plan':
       return board.hasSynthesis(task, key)
     case 'verify':
@@ -139,26 +144,21 @@ export function authorizeAttempts(task: TaskSnapshot, board: BoardLookup): Attem
   const results: Accepted[] = []
   const requeues = [...task.requeues.values()]
   let feedback: string | undefined
+  const excluded = task.kind === 'verify' ? board.excludedVerifiers(task) : undefined
   let k = 1
   for (; k <= task.maxAttempts; k++) {
-    const winner = pickWinner(task.id, k, task.claims.values(), task.leases.values(), { ...(task.verifies ? { producer: task.verifies.producer } : {}), passedOver })
+    const winner = pickWinner(task.id, k, task.claims.values(), task.leases.values(), { ...(task.verifies ? { producer: task.verifies.producer } : {}), passedOver, ...(excluded ? { excluded } : {}) })
     winners.push(winner)
     const key = winner ? recordKey(k, winner) : undefined
     const result = key ? task.results.get(key) : undefined
     const counted = key !== undefined && result !== undefined && result.attempt === k && isComplete(task, key, result, board)
     if (counted) results.push({ key, result })
-    let failed: TaskResult | undefined
-    if (counted && task.kind === 'research') {
-      const v = board.verifyNodeOf(task, key)
-      const verdict = v ? board.verdictOf(v) : undefined
-      if (verdict?.verdict === 'fail') failed = verdict
-    }
+    const failed = counted && task.kind === 'research' ? board.verificationFailure(task, key) : undefined
     let ends: Requeue | undefined
     if (failed) {
-      // The verdict is the evidence: it ends the attempt whether or not a requeue record came with it.
-      const reason = failed.reason ?? 'no reason given'
-      ends = { attempt: k, cause: 'verification-failed', reason: `rejected by ${failed.provenance.name}: ${reason}`, feedback: reason, by: failed.provenance.node }
-      feedback = reason
+      // The verdicts are the evidence: they end the attempt whether or not a requeue record came with them.
+      ends = { attempt: k, cause: 'verification-failed', reason: `rejected by ${failed.name}: ${failed.reason}`, feedback: failed.reason, by: failed.by }
+      feedback = failed.reason
     } else {
       // Deterministic whoever's record arrived first: the lowest signer among those that count.
       for (const q of requeues) if (q.attempt === k && requeueCounts(task, q, winner, counted) && (!ends || q.by < ends.by)) ends = q

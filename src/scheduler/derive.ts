@@ -25,6 +25,7 @@
 import type { NodeId } from '../mesh/protocol'
 import { recordKey, type TaskId, type TaskResult, type TaskSnapshot } from '../board/dag-schema'
 import { authorizeAttempts, type Accepted, type AttemptView, type BoardLookup } from './authorize'
+import { mayFillSlot, quorumOf, quorumOutcome, slotOf, tiebreakNeeded, type QuorumOutcome, type SlotView } from './quorum'
 
 export { claimScore, pickWinner, refutableBy, type Accepted, type AttemptView } from './authorize'
 
@@ -59,6 +60,8 @@ export interface DerivedTask {
    * claim it instead of waiting for it to go stale once more.
    */
   readonly contestable?: true
+  /** Verify nodes under a quorum: keys that may not fill this slot (quorum.ts); the policy leaves them out. */
+  readonly excluded?: (node: NodeId) => boolean
 }
 
 export function isTerminal(status: TaskStatus): boolean {
@@ -94,6 +97,7 @@ class BoardIndex implements BoardLookup {
   /** childrenOf, memoized: origin → the children that fit it. */
   private readonly fitting = new Map<string, readonly TaskSnapshot[]>()
   private readonly attempts = new Map<TaskId, AttemptView>()
+  private readonly slots = new Map<string, ReadonlyMap<number, TaskSnapshot>>()
 
   constructor(readonly tasks: readonly TaskSnapshot[]) {
     this.byId = new Map(tasks.map((t) => [t.id, t]))
@@ -109,8 +113,29 @@ class BoardIndex implements BoardLookup {
     return list
   }
 
+  /** The verify node of each quorum slot of a result (slots 1..k, and k + 1 for the tiebreak when k ≥ 2; lowest id per slot). */
+  verifySlots(task: TaskSnapshot, resultKey: string): ReadonlyMap<number, TaskSnapshot> {
+    const origin = originOf(task.id, resultKey)
+    const known = this.slots.get(origin)
+    if (known) return known
+    const k = quorumOf(this.byId.get(task.rootId))
+    const last = k >= 2 ? k + 1 : 1
+    const slots = new Map<number, TaskSnapshot>()
+    for (const c of this.childrenOf(task, resultKey)) {
+      const slot = c.kind === 'verify' ? slotOf(c) : 0
+      if (slot >= 1 && slot <= last && !slots.has(slot)) slots.set(slot, c)
+    }
+    this.slots.set(origin, slots)
+    return slots
+  }
+
   verifyNodeOf(task: TaskSnapshot, resultKey: string): TaskSnapshot | undefined {
-    return this.childrenOf(task, resultKey).find((c) => c.kind === 'verify')
+    return this.verifySlots(task, resultKey).get(1)
+  }
+
+  verificationComplete(task: TaskSnapshot, resultKey: string): boolean {
+    const k = quorumOf(this.byId.get(task.rootId))
+    return this.verifySlots(task, resultKey).size === (k >= 2 ? k + 1 : 1)
   }
 
   hasSynthesis(plan: TaskSnapshot, resultKey: string): boolean {
@@ -121,7 +146,66 @@ class BoardIndex implements BoardLookup {
     return this.attemptsOf(verify).results[0]?.result
   }
 
-  /** Verify nodes never look up verdicts themselves, so this recurses at most one level. */
+  /** One slot as the quorum sees it: its counted verdict, or whether its attempts ran out. */
+  private slotView(verify: TaskSnapshot, slot: number, k: number): SlotView {
+    const verdict = this.verdictOf(verify)
+    if (verdict?.verdict === 'fail') return { slot, state: 'fail', reason: verdict.reason ?? 'no reason given' }
+    // A lone tab's own pass is no check at all: with one verifier it leaves the result unverified.
+    if (verdict?.verdict === 'pass') return { slot, state: k < 2 && verdict.provenance.node === verify.verifies?.producer ? 'gave-up' : 'pass' }
+    return { slot, state: this.attemptsOf(verify).current > verify.maxAttempts ? 'gave-up' : 'open' }
+  }
+
+  quorumOutcomeOf(task: TaskSnapshot, resultKey: string): QuorumOutcome {
+    const k = quorumOf(this.byId.get(task.rootId))
+    const views = [...this.verifySlots(task, resultKey)].map(([slot, v]) => this.slotView(v, slot, k))
+    return quorumOutcome(k, views)
+  }
+
+  /** Whether the tiebreak slot of this result has anything to decide (it waits until the first k disagree). */
+  tiebreakOpen(verify: TaskSnapshot): boolean {
+    const v = verify.verifies
+    const target = v && this.byId.get(v.taskId)
+    if (!v || !target) return false
+    const k = quorumOf(this.byId.get(target.rootId))
+    if (k < 2 || slotOf(verify) !== k + 1) return true
+    const views = [...this.verifySlots(target, v.resultKey)].filter(([slot]) => slot <= k).map(([slot, n]) => this.slotView(n, slot, k))
+    return tiebreakNeeded(k, views)
+  }
+
+  verificationFailure(task: TaskSnapshot, resultKey: string): { reason: string; by: NodeId; name: string } | undefined {
+    const outcome = this.quorumOutcomeOf(task, resultKey)
+    if (outcome.state !== 'failed') return undefined
+    // Name the first failing slot's verifier (the lowest slot: the same on every replica).
+    for (const [, v] of [...this.verifySlots(task, resultKey)].sort(([a], [b]) => a - b)) {
+      const verdict = this.verdictOf(v)
+      if (verdict?.verdict === 'fail') return { reason: outcome.feedback ?? verdict.reason ?? 'no reason given', by: verdict.provenance.node, name: verdict.provenance.name }
+    }
+    return undefined
+  }
+
+  /**
+   * Who may not fill a quorum slot: with k ≥ 2, the producer, keys that
+   * decided a lower slot of the same result (one key, one vote), and keys the
+   * submitter had not seen (quorum.ts, mayFillSlot). With one verifier no one
+   * is excluded: the producer only ranks last, so a lone tab still finishes.
+   */
+  excludedVerifiers(verify: TaskSnapshot): ((node: NodeId) => boolean) | undefined {
+    const v = verify.verifies
+    const target = v && this.byId.get(v.taskId)
+    if (!v || !target) return undefined
+    const root = this.byId.get(target.rootId)
+    if (quorumOf(root) < 2) return undefined
+    const mine = slotOf(verify)
+    const lower = new Set<string>()
+    for (const [slot, other] of this.verifySlots(target, v.resultKey)) {
+      if (slot >= mine) continue
+      const verdict = this.verdictOf(other)
+      if (verdict) lower.add(verdict.provenance.node)
+    }
+    return (node) => !mayFillSlot(node, v.producer, lower, root)
+  }
+
+  /** A verify node looks up only the verdicts of lower slots of the same result, so this recursion is bounded. */
   attemptsOf(task: TaskSnapshot): AttemptView {
     let view = this.attempts.get(task.id)
     if (!view) this.attempts.set(task.id, (view = authorizeAttempts(task, this)))
@@ -169,14 +253,17 @@ export function deriveBoard(tasks: readonly TaskSnapshot[]): Map<TaskId, Derived
 function deriveTask(task: TaskSnapshot, superseded: boolean, board: BoardIndex, derive: (t: TaskSnapshot) => DerivedTask): DerivedTask {
   const view = board.attemptsOf(task)
   const attempt = view.current
-  const base = { task, attempt, superseded, authorized: view, ...(view.feedback ? { feedback: view.feedback } : {}) }
-  const accepted = acceptedResult(task, view, board, derive)
+  const excluded = task.kind === 'verify' ? board.excludedVerifiers(task) : undefined
+  const base = { task, attempt, superseded, authorized: view, ...(view.feedback ? { feedback: view.feedback } : {}), ...(excluded ? { excluded } : {}) }
+  const accepted = acceptedResult(task, view, board)
   if (accepted) return { ...base, status: 'done', accepted: accepted.accepted, ...(accepted.verification ? { verification: accepted.verification } : {}) }
   if (attempt > task.maxAttempts) {
     const last = view.ended[task.maxAttempts - 1]
     return { ...base, attempt: task.maxAttempts, status: 'failed', failure: `gave up after ${task.maxAttempts} attempts: ${last?.reason ?? 'unknown'}` }
   }
   const winner = view.winners[attempt - 1]
+  // A tiebreak slot waits until the first k verifiers disagree (quorum.ts).
+  if (!winner && task.kind === 'verify' && !board.tiebreakOpen(task)) return { ...base, status: 'pending' }
   if (!winner) {
     const depsDone = task.deps.every((d) => {
       const dep = board.byId.get(d)
@@ -277,7 +364,7 @@ function supersededTasks(board: BoardIndex): Set<TaskId> {
 function countsUnder(board: BoardIndex, parent: TaskSnapshot, child: TaskSnapshot, resultKey: string): boolean {
   const view = board.attemptsOf(parent)
   // One verify node judges a result and one synthesis ends a plan: a second one (its writer's own mess) is not run.
-  if (child.kind === 'verify') return board.verifyNodeOf(parent, resultKey) === child && view.results.some((r) => r.key === resultKey)
+  if (child.kind === 'verify') return board.verifySlots(parent, resultKey).get(slotOf(child)) === child && view.results.some((r) => r.key === resultKey)
   if (child.kind === 'synthesize' && board.childrenOf(parent, resultKey).find((c) => c.kind === 'synthesize') !== child) return false
   const first = view.results[0]
   if (first) return first.key === resultKey
@@ -289,20 +376,14 @@ function acceptedResult(
   task: TaskSnapshot,
   view: AttemptView,
   board: BoardIndex,
-  derive: (t: TaskSnapshot) => DerivedTask,
 ): { accepted: Accepted; verification?: 'passed' | 'unverified' } | undefined {
   if (task.kind !== 'research') return view.results[0] ? { accepted: view.results[0] } : undefined
   let unverified: Accepted | undefined
   for (const r of view.results) {
-    const v = board.verifyNodeOf(task, r.key)
-    if (!v) continue
-    const dv = derive(v)
-    const verdict = dv.status === 'done' ? dv.accepted?.result : undefined
-    if (verdict?.verdict === 'pass') {
-      // Only a verdict by another node passes a result; its producer's own pass is no check at all.
-      if (verdict.provenance.node !== r.result.provenance.node) return { accepted: r, verification: 'passed' }
-      unverified ??= r
-    } else if (dv.status === 'failed') unverified ??= r
+    // The quorum (quorum.ts): every slot passed by a verifier other than the producer, or the tiebreak after a split.
+    const outcome = board.quorumOutcomeOf(task, r.key)
+    if (outcome.state === 'passed') return { accepted: r, verification: 'passed' }
+    if (outcome.state === 'unverified') unverified ??= r
   }
   return unverified ? { accepted: unverified, verification: 'unverified' } : undefined
 }

@@ -31,7 +31,8 @@ export function eligibleCandidates(task: DerivedTask, candidates: readonly Candi
   const role = task.task.role
   if (!role) return []
   const trusted = (c: Candidate): boolean => task.task.kind !== 'verify' || !reputation || mayVerify(reputation, c.id)
-  const withRole = candidates.filter((c) => c.roles.includes(role) && trusted(c))
+  // A quorum slot's ineligible keys (quorum.ts): their claims would never win, so they don't make them.
+  const withRole = candidates.filter((c) => c.roles.includes(role) && trusted(c) && !task.excluded?.(c.id))
   const producer = task.task.verifies?.producer
   const excludeProducer = producer !== undefined && withRole.some((c) => c.id !== producer && c.capable)
   return withRole.filter((c) => c.available && !(excludeProducer && c.id === producer))

@@ -105,7 +105,7 @@ export class HostileActor {
   private async sign(record: BoardRecord, force = false): Promise<void> {
     const fields = recordFields(SIM_ROOM, record, 1_000 + this.beat)
     const slot = `${fields.kind === 'verdict' ? 'result' : fields.kind}|${fields.task}|${fields.attempt}`
-    if (fields.kind !== 'lease' && this.signed.has(slot) && !force) return
+    if (fields.kind !== 'lease' && fields.kind !== 'requeue' && this.signed.has(slot) && !force) return
     this.signed.add(slot)
     const s = await signEnvelope(this.node.signer, fields)
     this.map.set(addressOf(s.envelope, s.hash), s.text)

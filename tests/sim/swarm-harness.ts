@@ -22,6 +22,7 @@ import { ManualClock } from '../unit/fake-clock'
 import { fakeSigner, fakeVerifier } from '../unit/fake-crypto'
 import { EnvelopeVerifier } from '../../src/trust/envelope-verifier'
 import { nodeIdFromKeyId, type Signer } from '../../src/trust/keys'
+import { quorumForNewTask } from '../../src/scheduler/quorum'
 
 export interface SimNode {
   readonly index: number
@@ -68,6 +69,8 @@ export class SwarmSim {
   /** Last time the mesh was not fully connected among alive nodes (a partition, kill or join). */
   lastDisturbance = 0
   readonly overlaps: Overlap[] = []
+  /** New tasks get a verification quorum from each submitter's view, as in the app (quorum.ts); off: quorum 1. */
+  quorum = false
   private readonly active = new Map<string, Set<string>>()
 
   constructor(
@@ -89,7 +92,11 @@ export class SwarmSim {
     const signer = fakeSigner(`sim-${this.seed}-${index}`)
     const id = nodeIdFromKeyId(signer.keyId)
     const doc = new Y.Doc()
-    const board = new Board({ doc: hostile ? new Y.Doc() : doc, room: SIM_ROOM, clock: this.clock, random: seededRandom(this.seed * 100 + index), signer, verifier: new EnvelopeVerifier(fakeVerifier) })
+    const verification = () => {
+      const seen = this.peersOf(this.nodes[index]!).map((p) => p.presence.id)
+      return { quorum: this.quorum ? quorumForNewTask(undefined, seen.length + 1) : 1, verifiers: [id, ...seen] }
+    }
+    const board = new Board({ doc: hostile ? new Y.Doc() : doc, room: SIM_ROOM, clock: this.clock, random: seededRandom(this.seed * 100 + index), signer, verifier: new EnvelopeVerifier(fakeVerifier), verification })
     const node: SimNode = { index, id, name: `sim-${index}`, doc, board, signer, hostile, slot: new ExecutionSlot(), meter: new BusyMeter(() => this.clock.now()), inference: this.trackedInference(id, index), scheduler: null, alive: true, published: { busy: false, load: 0 }, views: new Map() }
     this.nodes.push(node)
     node.slot.onChange((busy) => {

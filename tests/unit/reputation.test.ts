@@ -13,7 +13,8 @@ import {
   trustOf,
   type Reputation,
 } from '../../src/scheduler/reputation'
-import { A, B, C, D, Graph, nid, requeue, result, staticTask, threeSteps, twoSteps } from './task-fixtures'
+import { verifyNodeFor } from '../../src/scheduler/graph-builders'
+import { A, B, C, D, Graph, ROOT, identity, nid, requeue, result, staticTask, threeSteps, twoSteps } from './task-fixtures'
 
 const E = nid('node-eeee-0005')
 const rep = (g: Graph, distrusted?: ReadonlyMap<string, string>): Reputation => computeReputation(g.derive().values(), distrusted)
@@ -26,10 +27,11 @@ function verdictAt(g: Graph, vid: TaskId, node: NodeId, verdict: 'pass' | 'fail'
   if (verdict === 'fail') g.requeue(v.taskId, requeue(v.attempt, { cause: 'verification-failed', reason: 'rejected', feedback: 'x', by: node }))
 }
 
-/** A second verify node on the same result, as a quorum would have. */
-function extraVerifier(g: Graph, vid: TaskId, suffix: string): TaskId {
-  const s = g.statics.get(vid)!
-  return g.add(staticTask({ ...s, id: `${vid}-${suffix}` as TaskId })).id
+/** The other quorum slots (2..k + 1) of the result verify task `vid` judges, under a root whose quorum is k. */
+function quorumSlots(g: Graph, vid: TaskId, k: number): TaskId[] {
+  g.statics.set(ROOT, { ...g.statics.get(ROOT)!, quorum: k })
+  const v = g.statics.get(vid)!.verifies!
+  return Array.from({ length: k }, (_, i) => g.add(verifyNodeFor(g.snapshot(v.taskId), v.resultKey, v.attempt, v.producer, identity(v.producer), 60, i + 2)).id)
 }
 
 describe('computeReputation: the error-rate rule', () => {
@@ -108,13 +110,15 @@ describe('computeReputation: the error-rate rule', () => {
   })
 
   it('a verifier that passes what the quorum failed loses trust; one that fails what it passed too', () => {
-    // Two verifiers on one result: C passes, D fails. The result passed (derive: a pass settles it).
+    // A quorum of 2: C passes, D fails, the tiebreak E passes. The result passed, so D disagreed with the outcome.
     const g = new Graph()
     const [s1] = g.plan(A, twoSteps)
     const v1 = g.research(s1!, B)
-    const v2 = extraVerifier(g, v1, 'q2')
+    const [v2, tiebreak] = quorumSlots(g, v1, 2)
     verdictAt(g, v1, C, 'pass', 10)
-    g.result(v2, result(D, 1, { verdict: 'fail', reason: 'no', provenance: { endedAt: 11 } }))
+    g.result(v2!, result(D, 1, { verdict: 'fail', reason: 'no', provenance: { endedAt: 11 } }))
+    expect(g.derive().get(s1!)).toMatchObject({ status: 'verifying' })
+    g.result(tiebreak!, result(E, 1, { verdict: 'pass', reason: 'fine', provenance: { endedAt: 12 } }))
     expect(g.derive().get(s1!)).toMatchObject({ status: 'done', verification: 'passed' })
     const r = rep(g)
     expect(reputationOf(r, B)).toMatchObject({ passed: 1, errorRate: 0.095 })
@@ -222,7 +226,8 @@ describe('computeReputation: same records, same numbers, whatever order (propert
           const roll = rnd()
           if (roll < 0.15) break // left awaiting
           const verifier = nodes.filter((n) => n !== producer)[Math.floor(rnd() * 4)]!
-          if (rnd() < 0.3) g.result(extraVerifier(g, v, 'q2'), result(pick(), 1, { verdict: rnd() < 0.5 ? 'pass' : 'fail', reason: 'r', provenance: { endedAt: Math.floor(rnd() * 50) } }))
+          // A duplicate verify node for the same slot (its writer's own mess): ignored, in every order.
+          if (rnd() < 0.3) g.result(g.add(staticTask({ ...g.statics.get(v)!, id: `${v}-q2` as TaskId })).id, result(pick(), 1, { verdict: rnd() < 0.5 ? 'pass' : 'fail', reason: 'r', provenance: { endedAt: Math.floor(rnd() * 50) } }))
           const pass = roll < 0.6
           verdictAt(g, v, verifier, pass ? 'pass' : 'fail', Math.floor(rnd() * 50))
           if (pass) break

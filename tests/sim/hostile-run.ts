@@ -1,13 +1,15 @@
 /**
- * Seeded simulation with hostile nodes: 8 nodes, of which 1 or 2 attack the
+ * Seeded simulation with hostile nodes (shared by hostile-*.sim.test.ts, which
+ * split the 100 seeds so vitest runs them side by side): 8 nodes, of which 1 or 2 attack the
  * board (hostile-actor.ts: forging under other ids, erasing, overwriting,
  * voting pass on everything, inflating the ledger, spamming requeues,
  * flooding junk, equivocating) while the honest ones work. Must hold on every
  * seed: no forged result accepted, no task lost, honest replicas converge,
  * and the ledger credits only work its readers can check.
- * Replay one seed: HOSTILE_SEED=<seed> npx vitest run tests/sim/hostile.sim.test.ts
+ * Replay one seed: HOSTILE_SEED=<seed> npx vitest run tests/sim/hostile-1.sim.test.ts
  */
 import { describe, expect, it } from 'vitest'
+import { setLogLevel } from '../../src/log'
 import { seededRandom } from '../../src/clock'
 import { computeLedger } from '../../src/scheduler/ledger'
 import { deriveBoard, isTerminal } from '../../src/scheduler/derive'
@@ -15,7 +17,6 @@ import { summary } from '../unit/task-fixtures'
 import { ALL_BEHAVIOURS, FORGED, HostileActor, type HostileBehaviour } from './hostile-actor'
 import { SwarmSim, type SimNode } from './swarm-harness'
 
-const SEEDS = process.env.HOSTILE_SEED ? [Number(process.env.HOSTILE_SEED)] : Array.from({ length: Number(process.env.HOSTILE_SEEDS ?? 100) }, (_, i) => 5_000 + i)
 const PROMPTS = ['Compare three sorting algorithms', 'Explain how vaccines train the immune system']
 
 async function runUntil(sim: SwarmSim, done: () => boolean, maxVirtualMs: number): Promise<void> {
@@ -40,6 +41,8 @@ async function run(seed: number): Promise<Outcome> {
   const rnd = seededRandom(seed)
   // The realistic profile is long; 3-step plans keep 100 seeds quick while every stage still runs.
   const sim = new SwarmSim(seed, {}, 40, false, { planSteps: 3, lengths: { plan: 60, research: 40, verify: 12, synthesize: 60 } })
+  // Public tasks with the app's quorum rule: 2 verifiers, from the keys the submitter had seen.
+  sim.quorum = true
   const hostileCount = 1 + Math.floor(rnd.next() * 2)
   const hostiles: SimNode[] = []
   const behaviours: HostileBehaviour[][] = []
@@ -51,9 +54,10 @@ async function run(seed: number): Promise<Outcome> {
     // Each hostile node picks its own mix; equivocating gets a key distrusted, so it is only sometimes part of it.
     const mine = ALL_BEHAVIOURS.filter((b) => (b === 'equivocate' ? rnd.next() < 0.3 : rnd.next() < 0.7))
     behaviours.push(mine)
-    new HostileActor(h, mine, seededRandom(seed * 7 + h.index), () => sim.honest().map((n) => n.id)).run(sim.clock, 300 + Math.floor(rnd.next() * 400))
+    new HostileActor(h, mine, seededRandom(seed * 7 + h.index), () => sim.honest().map((n) => n.id)).run(sim.clock, 800 + Math.floor(rnd.next() * 800))
   }
   const roots = 1 + Math.floor(rnd.next() * 2)
+  await sim.clock.advance(1_000) // presence arrives: a submitter that sees its peers gives its task a quorum
   for (let r = 0; r < roots; r++) {
     const author = sim.honest()[Math.floor(rnd.next() * sim.honest().length)]!
     author.board.submit(PROMPTS[r]!, { id: author.id, name: author.name, createdAt: 0 })
@@ -73,6 +77,7 @@ function check({ sim, hostiles, roots }: Outcome): void {
     const rs = [...derived.values()].filter((d) => d.task.kind === 'root')
     expect(rs, 'every submitted task is on every honest replica').toHaveLength(roots)
     for (const r of rs) expect(r.status, `root ${r.task.id}: ${r.failure ?? ''}`).toBe('done')
+    for (const r of rs) expect(r.task.quorum, 'public tasks get a quorum of 2 among 6 or more honest tabs').toBe(2)
   }
   // 0 forged results accepted: nothing a hostile wrote is an accepted answer, plan or step.
   for (const derived of boards) {
@@ -99,16 +104,25 @@ function check({ sim, hostiles, roots }: Outcome): void {
   }
 }
 
-describe('seeded swarm with hostile nodes', () => {
-  for (const seed of SEEDS) {
-    it(`seed ${seed}`, async () => {
-      const outcome = await run(seed)
-      try {
-        check(outcome)
-      } catch (err) {
-        const detail = outcome.behaviours.map((b, i) => `hostile ${i}: ${b.join(', ')}`).join('; ')
-        throw new Error(`hostile invariant broken with seed ${seed} (replay: HOSTILE_SEED=${seed} npx vitest run tests/sim/hostile.sim.test.ts) [${detail}]: ${err instanceof Error ? err.message : String(err)}`)
-      }
-    }, 60_000)
-  }
-})
+/** Seeds `first` … `first + count - 1`, or just HOSTILE_SEED when it is set (in the first file only). */
+export function hostileSuite(name: string, first: number, count: number): void {
+  setLogLevel('warn') // every repair is logged at info; 100 seeds of it drown the report
+  const only = process.env.HOSTILE_SEED
+  const seeds = only ? (first === FIRST_SEED ? [Number(only)] : []) : Array.from({ length: count }, (_, i) => first + i)
+  describe(`seeded swarm with hostile nodes (${name})`, () => {
+    if (seeds.length === 0) it.skip('HOSTILE_SEED runs in the first file', () => {})
+    for (const seed of seeds) {
+      it(`seed ${seed}`, async () => {
+        const outcome = await run(seed)
+        try {
+          check(outcome)
+        } catch (err) {
+          const detail = outcome.behaviours.map((b, i) => `hostile ${i}: ${b.join(', ')}`).join('; ')
+          throw new Error(`hostile invariant broken with seed ${seed} (replay: HOSTILE_SEED=${seed} npx vitest run tests/sim/hostile-1.sim.test.ts) [${detail}]: ${err instanceof Error ? err.message : String(err)}`)
+        }
+      }, 120_000)
+    }
+  })
+}
+
+export const FIRST_SEED = 5_000
