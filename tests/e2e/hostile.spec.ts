@@ -75,7 +75,7 @@ test('a hostile peer rewrites, replays, re-signs and erases every record, forges
 })
 
 test('sybil keys that never equivocate, each a backdated claimant with a lease and a forged result for every honest attempt: the honest tabs keep the real answers', async () => {
-  // Product bug (issue #9, authorization), seen on main 9ba8eee (signed board + authorize.ts): after the
+  // Product bug (issue #9, authorization), seen on main 9ba8eee and aeedf07 (authorize.ts, quorum): after the
   // sybils' records arrive, every honest tab's finished task goes back to pending/running ("0/1 steps") and
   // its answer disappears; it comes back only after the honest tabs redo the work (about a minute later).
   // authorize.ts picks an attempt's winner from every claim/lease signed for it, whenever it arrived
