@@ -39,8 +39,8 @@ export interface JoinOptions {
 
 /** Fields whose strings people read: replaced by a marker in every forgery. */
 const TEXT_FIELDS = new Set(['text', 'title', 'prompt', 'reason', 'feedback', 'partial', 'name', 'createdByName'])
-/** Immutable kinds live under their hash; leases and partials under `${kind}/${task}/${attempt}/${node}`. */
-const PROGRESSIVE = new Set(['lease', 'partial'])
+/** Immutable kinds live under their hash; leases, partials and requeues (renewed per signer) under `${kind}/${task}/${attempt}/${node}`. */
+const PROGRESSIVE = new Set(['lease', 'partial', 'requeue'])
 /** One Yjs update per batch stays well under Chromium's 256 KiB data-channel limit (stock y-webrtc drops bigger ones silently). */
 const BATCH_CHARS = 120_000
 

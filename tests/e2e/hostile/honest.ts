@@ -154,17 +154,19 @@ export async function honestRecordCount(page: Page): Promise<number> {
 
 /**
  * Entries of this tab's records map that no reader could take for a record:
- * a key that is no address (52 base32 characters, or `lease|partial/<task>/<attempt>/<node>`),
+ * a key that is no address (52 base32 characters, or `lease|partial|requeue/<task>/<attempt>/<node>`),
  * a value that is not a string, is over the envelope size limit, or cannot be canonical envelope text
  * (which, keys sorted, always starts `{"attempt":`). README: junk is removed from the doc.
  */
-export async function junkInRecords(page: Page): Promise<number> {
+export async function junkInRecords(page: Page): Promise<string[]> {
   return page.evaluate((name) => {
     const doc = (window as unknown as { __mindos: { doc: { getMap: (n: string) => Map<string, unknown> } } }).__mindos.doc
-    const address = /^([a-z2-7]{52}|(lease|partial)\/[a-z0-9-]{4,96}\/\d{1,7}\/[a-z0-9-]{4,64})$/
-    let n = 0
-    for (const [k, v] of doc.getMap(name)) if (!address.test(k) || typeof v !== 'string' || v.length > 128 * 1024 || !v.startsWith('{"attempt":')) n++
-    return n
+    const address = /^([a-z2-7]{52}|(lease|partial|requeue)\/[a-z0-9-]{4,96}\/\d{1,7}\/[a-z0-9-]{4,64})$/
+    const junk: string[] = []
+    for (const [k, v] of doc.getMap(name)) {
+      if (!address.test(k) || typeof v !== 'string' || v.length > 128 * 1024 || !v.startsWith('{"attempt":')) junk.push(`${k.slice(0, 80)} = ${typeof v === 'string' ? v.slice(0, 80) : typeof v}`)
+    }
+    return junk
   }, RECORDS_MAP)
 }
 

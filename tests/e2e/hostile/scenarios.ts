@@ -52,8 +52,8 @@ export interface RewriteEraseObservations {
   /** After every address was deleted, roots forged under honest ids and junk written. */
   readonly afterErase: readonly TabView[]
   readonly afterReload: readonly TabView[]
-  /** Per tab, junk entries (non-addresses, non-strings, oversized) its doc still holds once removal had 30 s. */
-  readonly junkLeft: readonly number[]
+  /** Per tab, junk entries (non-addresses, non-strings, oversized; `key = value`, cut short) its doc still holds once removal had 30 s. */
+  readonly junkLeft: readonly (readonly string[])[]
   /** Per tab, board.rejections() and board.distrusted() after the erase (before the reload). */
   readonly rejections: readonly (readonly BoardRejection[])[]
   readonly distrusted: readonly Readonly<Record<string, string>>[]
@@ -128,7 +128,7 @@ export async function rewriteEraseScenario(room: HonestRoom, hostile: Hostile): 
   step('observed after the erase')
   const junkLeft = await Promise.all(
     pages.map(async (p) => {
-      await expect.poll(() => junkInRecords(p), { timeout: 30_000 }).toBe(0).catch(() => undefined)
+      await expect.poll(async () => (await junkInRecords(p)).length, { timeout: 30_000 }).toBe(0).catch(() => undefined)
       return junkInRecords(p)
     }),
   )
