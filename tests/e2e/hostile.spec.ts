@@ -1,17 +1,21 @@
 /**
- * A real hostile client (tests/e2e/hostile/client.ts: stock yjs + y-webrtc,
- * no code of ours, no presence) in its own Chromium process, against two
- * honest tabs of our app in processes of their own. What is defended today
- * is the transport: floods are cut off by the caps (src/mesh/transport-caps.ts)
- * and the honest tabs go on working. Rewrite and erase are scenarios in
- * hostile/scenarios.ts, to be asserted once the board is signed.
+ * A real hostile client (tests/e2e/hostile/client.ts: stock yjs + y-webrtc
+ * and WebCrypto, no code of ours, no presence) in its own Chromium process,
+ * against two honest tabs of our app in processes of their own.
+ *   - The signed board: it rewrites, replays, re-signs (with its own real
+ *     key), erases and junks every record, forges roots under honest ids, and
+ *     writes a schema-v2 board into the old `nodes` map. The honest tabs must
+ *     show no forged text, keep every task (also after a reload) and answer a
+ *     new one.
+ *   - The transport: floods are cut off by the caps (src/mesh/transport-caps.ts)
+ *     and the honest tabs go on working.
  */
 import { test, expect } from '@playwright/test'
 import { openHonestRoom, type HonestRoom } from './hostile/honest'
-import { floodScenario, joinHostile, type FloodObservations } from './hostile/scenarios'
+import { floodScenario, joinHostile, oldNodesScenario, rewriteEraseScenario, sybilScenario, type FloodObservations, type TabView } from './hostile/scenarios'
 import type { Hostile } from './hostile/launch'
 
-test.setTimeout(420_000)
+test.setTimeout(600_000)
 
 async function withRoom(body: (room: HonestRoom, hostile: Hostile) => Promise<void>): Promise<void> {
   const room = await openHonestRoom(2)
@@ -23,6 +27,90 @@ async function withRoom(body: (room: HonestRoom, hostile: Hostile) => Promise<vo
     await room.close(hostile?.close)
   }
 }
+
+/** Observations for the log, long texts (answers) cut short. */
+const brief = (o: unknown): string => JSON.stringify(o, (_k, v: unknown) => (typeof v === 'string' && v.length > 120 ? `${v.slice(0, 100)}… (${v.length} chars)` : v))
+
+const uncaught = (errors: readonly string[]): string[] => errors.filter((e) => e.startsWith('pageerror:'))
+
+/** Every tab lists exactly the tasks from before, all done, shows their real answers and none of the forged text. */
+function expectBoardIntact(stage: string, views: readonly TabView[], tasksBefore: readonly string[], answersBefore: readonly Readonly<Record<string, string | null>>[]): void {
+  views.forEach((v, tab) => {
+    expect(v.forgedShown, `tab ${tab} ${stage}: forged text shown`).toEqual([])
+    expect(v.tasks.map((t) => t.id).sort(), `tab ${tab} ${stage}: listed tasks`).toEqual([...tasksBefore].sort())
+    expect(v.tasks.map((t) => t.status), `tab ${tab} ${stage}: task status`).toEqual(tasksBefore.map(() => 'done'))
+    for (const id of tasksBefore) expect(v.answers[id], `tab ${tab} ${stage}: answer of ${id}`).toBe(answersBefore[tab]![id])
+  })
+}
+
+test('a hostile peer rewrites, replays, re-signs and erases every record, forges roots and writes junk: the honest tabs show no forged text, keep every task across a reload, count the junk and answer a new task', async () => {
+  await withRoom(async (room, hostile) => {
+    const o = await rewriteEraseScenario(room, hostile)
+    console.log('rewrite/erase:', brief(o))
+    expect(o.arrived, 'every attack reached every honest doc').toEqual({ rewrite: true, erase: true, reload: true })
+    for (const answers of o.answersBefore) for (const id of o.tasksBefore) expect(answers[id], 'each task showed an answer before the attack').toBeTruthy()
+    const a = o.attacks as { rewritten: { records: number }; replayed: number; signed: { written: number }; deleted: number; forged: string[]; junk: number }
+    expect(a.rewritten.records, 'records rewritten').toBeGreaterThan(0)
+    expect(a.replayed).toBeGreaterThan(0)
+    expect(a.signed.written).toBeGreaterThan(0)
+    expect(a.deleted, 'addresses deleted').toBeGreaterThan(0)
+    expect(a.forged.length).toBeGreaterThan(0)
+
+    expectBoardIntact('after the rewrite', o.afterRewrite, o.tasksBefore, o.answersBefore)
+    expectBoardIntact('after the erase', o.afterErase, o.tasksBefore, o.answersBefore)
+    expectBoardIntact('after the reload', o.afterReload, o.tasksBefore, o.answersBefore)
+    expect(o.newTask, 'a new task is answered after the attack').toEqual({ ok: true })
+
+    o.rejections.forEach((rows, tab) => {
+      const total = rows.reduce((n, r) => n + Object.values(r.reasons).reduce((m, c) => m + c, 0), 0)
+      expect(total, `tab ${tab}: forged and junk records are counted`).toBeGreaterThan(0)
+      // The junk identifies nobody: it is counted against the Yjs client that wrote it.
+      expect(rows.some((r) => r.writer.startsWith('client:')), `tab ${tab}: junk counted against its Yjs client`).toBe(true)
+    })
+    expect(o.junkLeft, 'junk is removed from every honest doc').toEqual(o.junkLeft.map(() => []))
+    // Two different results signed by one key for one slot: every tab distrusts that key.
+    for (const d of o.distrusted) expect(Object.keys(d)).toContain(o.hostileNode)
+    o.pageErrors.forEach((errors, tab) => expect(uncaught(errors), `tab ${tab}: uncaught errors`).toEqual([]))
+  })
+})
+
+test('sybil keys that never equivocate, each a backdated claimant with a lease and a forged result for every honest attempt: the honest tabs keep the real answers', async () => {
+  // Product bug (issue #9, authorization), seen on main 9ba8eee and aeedf07 (authorize.ts, quorum): after the
+  // sybils' records arrive, every honest tab's finished task goes back to pending/running ("0/1 steps") and
+  // its answer disappears; it comes back only after the honest tabs redo the work (about a minute later).
+  // authorize.ts picks an attempt's winner from every claim/lease signed for it, whenever it arrived
+  // (lease holders first, then lowest claimScore), so a fresh key that signs a claim and a lease for an
+  // attempt an honest tab already completed becomes its winner after the fact, and the honest result stops
+  // counting. Keys are free, so this repeats at will. (On 25892c1, before authorize.ts, a sybil's forged
+  // result was accepted and shown as the final answer.)
+  test.fixme(true, 'late claims and leases from fresh keys take over attempts an honest tab already completed: a finished answer disappears until the work is redone (authorize.ts pickWinner)')
+  await withRoom(async (room, hostile) => {
+    const o = await sybilScenario(room, hostile, 8)
+    console.log('sybils:', brief(o))
+    expect(o.arrived).toBe(true)
+    expect(o.written, 'records the sybils signed').toBeGreaterThan(0)
+    expectBoardIntact('after the sybils', o.after, o.tasksBefore, o.answersBefore)
+    expect(o.newTask).toEqual({ ok: true })
+  })
+})
+
+test('a hostile peer writing a schema-v2 board into the old `nodes` map does not crash the honest tabs, shows nothing of it, and they keep answering', async () => {
+  await withRoom(async (room, hostile) => {
+    const o = await oldNodesScenario(room, hostile)
+    console.log('old nodes:', brief(o))
+    expect(o.arrived).toBe(true)
+    expect(o.oldEntries).toBeGreaterThan(0)
+    o.pageErrors.forEach((errors, tab) => expect(uncaught(errors), `tab ${tab}: uncaught errors`).toEqual([]))
+    o.after.forEach((v, tab) => {
+      expect(v.forgedShown, `tab ${tab}: forged text shown`).toEqual([])
+      expect(v.tasks.map((t) => t.id), `tab ${tab}: listed tasks`).toEqual(o.tasksBefore)
+      expect(v.tasks.map((t) => t.status)).toEqual(['done'])
+    })
+    // The contract: a doc holding the old map is labelled as holding an older unsigned board.
+    for (const notice of o.boardNotice) expect(notice).toMatch(/older, unsigned board/i)
+    expect(o.newTask).toEqual({ ok: true })
+  })
+})
 
 function expectHonestTabsUnharmed(o: FloodObservations): void {
   expect(o.honestRejected, 'no honest tab cut off another honest tab').toBe(0)

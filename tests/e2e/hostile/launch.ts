@@ -87,8 +87,9 @@ export async function launchHostile(join: JoinOptions): Promise<Hostile> {
   }
 }
 
-/** Waits until the hostile client has a direct connection to `peers` tabs and holds at least `tasks` board entries. */
-export async function expectHostileSynced(h: Hostile, peers: number, tasks: number): Promise<void> {
+/** Waits until the hostile client has a direct connection to `peers` tabs and holds at least `records` board records of at least `tasks` tasks. */
+export async function expectHostileSynced(h: Hostile, peers: number, records: number, tasks: number): Promise<void> {
   await expect.poll(async () => (await h.call('state')).connected, { timeout: 90_000 }).toBeGreaterThanOrEqual(peers)
+  await expect.poll(async () => (await h.call('state')).records, { timeout: 90_000 }).toBeGreaterThanOrEqual(records)
   await expect.poll(async () => (await h.call('state')).tasks, { timeout: 90_000 }).toBeGreaterThanOrEqual(tasks)
 }
