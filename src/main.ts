@@ -80,9 +80,10 @@ async function start(root: HTMLElement): Promise<void> {
   const boardDeps = { clock: systemClock, random: systemRandom, signer: identity.signer, verifier }
   // A new public task's quorum: the room's #quorum, else 2 once 3 tabs can verify; only keys seen now may fill it.
   const verification = () => {
-    const others = mesh.peers().filter((p) => presenceIdentity(p.presence) === 'key-bound' && (p.presence.caps.roles ?? []).includes('verifier'))
-    const tabs = [...(donor.roles.includes('verifier') ? [identity.id] : []), ...others.map((p) => p.presence.id)]
-    return { quorum: quorumForNewTask(params.quorum, tabs.length + (donor.roles.includes('verifier') ? 0 : 1)), verifiers: [identity.id, ...others.map((p) => p.presence.id)] }
+    // Every key-bound peer is listed (listed keys outrank keys made later, authorize.ts); tabs that verify size the quorum.
+    const seen = mesh.peers().filter((p) => presenceIdentity(p.presence) === 'key-bound')
+    const verifierTabs = seen.filter((p) => (p.presence.caps.roles ?? []).includes('verifier')).length + (donor.roles.includes('verifier') ? 1 : 0)
+    return { quorum: quorumForNewTask(params.quorum, verifierTabs), verifiers: [identity.id, ...seen.map((p) => p.presence.id)] }
   }
   const board = new Board({ ...boardDeps, doc, room: params.room, store: sharedStore, verification })
   const privateDoc = new Y.Doc()

@@ -60,6 +60,12 @@ export interface DerivedTask {
    * claim it instead of waiting for it to go stale once more.
    */
   readonly contestable?: true
+  /**
+   * Claimed or running by a key its root does not list while it lists others:
+   * any listed key's claim outranks it (authorize.ts), so they may claim it
+   * at once instead of waiting for that key to run or go stale.
+   */
+  readonly outrankableBy?: ReadonlySet<NodeId>
   /** Verify nodes under a quorum: keys that may not fill this slot (quorum.ts); the policy leaves them out. */
   readonly excluded?: (node: NodeId) => boolean
 }
@@ -284,7 +290,9 @@ function deriveTask(task: TaskSnapshot, superseded: boolean, board: BoardIndex, 
   if (task.kind === 'research' && view.results.some((r) => r.result.attempt === attempt)) return { ...withWinner, status: 'verifying' }
   const lease = task.leases.get(recordKey(attempt, winner))
   const contestable = view.winners.slice(0, attempt - 1).includes(winner) ? { contestable: true as const } : {}
-  return { ...withWinner, ...contestable, status: lease && lease.attempt === attempt && lease.node === winner ? 'running' : 'claimed' }
+  const members = board.membersOf(task)
+  const outrankable = members && !members.has(winner) ? { outrankableBy: members } : {}
+  return { ...withWinner, ...contestable, ...outrankable, status: lease && lease.attempt === attempt && lease.node === winner ? 'running' : 'claimed' }
 }
 
 /** Tarjan's strongly connected components, iteratively (inputs are untrusted and may be deep). */

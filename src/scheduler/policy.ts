@@ -165,7 +165,8 @@ export function chooseTask(input: ChoiceInput): { choice: ClaimChoice | null; wa
   // A contestable task held by a node without presence (a tab that writes but never shows itself, or one
   // that left) is open to claims too: one key must not hold a task by claiming every attempt first.
   const present = new Set(input.others.map((c) => c.id))
-  const open = (d: DerivedTask): boolean => d.status === 'ready' || (d.contestable === true && d.winner !== input.self.id && !present.has(d.winner!))
+  const open = (d: DerivedTask): boolean =>
+    d.status === 'ready' || (d.contestable === true && d.winner !== input.self.id && !present.has(d.winner!)) || (d.outrankableBy?.has(input.self.id) === true && d.winner !== input.self.id)
   const ready = [...input.derived.values()].filter((d) => open(d) && !d.superseded && d.task.role)
   ready.sort(taskPriority(input.derived))
   const everyone = [input.self, ...input.others]
@@ -231,8 +232,10 @@ export function findAbandoned(input: LivenessInput): Abandoned[] {
       continue
     }
     if (!input.isAlive(holder)) {
-      // A contestable holder that is gone is outranked by the next claim (chooseTask offers it): no attempt burned.
-      if (!d.contestable) out.push({ taskId: id, attempt: d.attempt, cause, reason: `node ${holder.slice(0, 8)} left the swarm`, lastBeat })
+      // A contestable holder that is gone, or one the root does not list while a listed key is here, is
+      // outranked by the next claim (chooseTask offers it): no attempt burned.
+      const outranked = d.outrankableBy !== undefined && [...d.outrankableBy].some((n) => n !== holder && (n === input.selfId || input.isAlive(n)))
+      if (!d.contestable && !outranked) out.push({ taskId: id, attempt: d.attempt, cause, reason: `node ${holder.slice(0, 8)} left the swarm`, lastBeat })
     }
     else if (input.now - input.quietSince(id, d.attempt) > (running ? input.leaseTimeoutMs : input.claimTimeoutMs)) {
       out.push({ taskId: id, attempt: d.attempt, cause, reason: running ? `the lease of ${holder.slice(0, 8)} expired` : `the claim of ${holder.slice(0, 8)} was never started`, lastBeat })

@@ -236,7 +236,7 @@ export class SwarmScheduler {
   private observe(derived: ReadonlyMap<string, DerivedTask>, now: number): void {
     for (const d of derived.values()) {
       const k = this.key(d.task.id, d.attempt)
-      if ((d.status === 'ready' || d.contestable) && !this.readySeen.has(k)) this.readySeen.set(k, now)
+      if ((d.status === 'ready' || d.contestable || d.outrankableBy) && !this.readySeen.has(k)) this.readySeen.set(k, now)
       if (d.status === 'running' || d.status === 'claimed') {
         const lease = [...d.task.leases.values()].find((l) => l.attempt === d.attempt && l.node === d.winner)
         const sig = d.status === 'running' ? `lease:${d.winner}:${lease?.beat}` : `claim:${d.winner}`

@@ -75,15 +75,10 @@ test('a hostile peer rewrites, replays, re-signs and erases every record, forges
 })
 
 test('sybil keys that never equivocate, each a backdated claimant with a lease and a forged result for every honest attempt: the honest tabs keep the real answers', async () => {
-  // Product bug (issue #9, authorization), seen on main 9ba8eee and aeedf07 (authorize.ts, quorum): after the
-  // sybils' records arrive, every honest tab's finished task goes back to pending/running ("0/1 steps") and
-  // its answer disappears; it comes back only after the honest tabs redo the work (about a minute later).
-  // authorize.ts picks an attempt's winner from every claim/lease signed for it, whenever it arrived
-  // (lease holders first, then lowest claimScore), so a fresh key that signs a claim and a lease for an
-  // attempt an honest tab already completed becomes its winner after the fact, and the honest result stops
-  // counting. Keys are free, so this repeats at will. (On 25892c1, before authorize.ts, a sybil's forged
-  // result was accepted and shown as the final answer.)
-  test.fixme(true, 'late claims and leases from fresh keys take over attempts an honest tab already completed: a finished answer disappears until the work is redone (authorize.ts pickWinner)')
+  // Each root lists the keys its submitter had seen, and they outrank keys made later (authorize.ts): a fresh
+  // key that signs a claim and a lease for an attempt an honest tab completed cannot become its winner after
+  // the fact. (Before that rule, the honest tabs' answers disappeared until redone; before authorize.ts, a
+  // sybil's forged result was shown as the final answer.)
   await withRoom(async (room, hostile) => {
     const o = await sybilScenario(room, hostile, 8)
     console.log('sybils:', brief(o))
