@@ -286,7 +286,7 @@ async function start(root: HTMLElement): Promise<void> {
 function boardNotice(board: Board): string | null {
   if (!board.writable) return 'This tab has no signing key (WebCrypto is unavailable here): it shows the board but cannot add tasks or work on them.'
   const old = board.legacyTaskCount()
-  if (old > 0) return `This room also holds ${old} task${old === 1 ? '' : 's'} from an older, unsigned board format. They are not shown: unsigned records cannot be told apart from forgeries.`
+  if (old > 0) return `This room also holds ${old} entr${old === 1 ? 'y' : 'ies'} of an older, unsigned board format. They are not shown: unsigned records cannot be told apart from forgeries.`
   return null
 }
 
