@@ -67,7 +67,11 @@ export interface WinnerRules {
   readonly producer?: NodeId
   /** Ranked after everyone else: winners of this task's earlier, ended attempts. */
   readonly passedOver?: ReadonlySet<NodeId>
-  /** Never win (a quorum slot's ineligible keys, quorum.ts): their claims do not block the attempt. */
+  /**
+   * Rank after everyone else (a quorum slot's ineligible keys, quorum.ts):
+   * any eligible claimant outranks them, even one that claims after they
+   * finished, so they decide a slot only where nobody eligible is left.
+   */
   readonly excluded?: (node: NodeId) => boolean
   /**
    * The keys the root's submitter had seen when it created the task: they
@@ -86,11 +90,10 @@ export interface WinnerRules {
 export function pickWinner(taskId: TaskId, attempt: number, claims: Iterable<Claim>, leases: Iterable<Lease>, rules: WinnerRules = {}): NodeId | undefined {
   const leased = new Set<NodeId>()
   const pool = new Set<NodeId>()
-  const allowed = (n: NodeId): boolean => !rules.excluded?.(n)
-  for (const l of leases) if (l.attempt === attempt && allowed(l.node)) leased.add(l.node), pool.add(l.node)
-  for (const c of claims) if (c.attempt === attempt && allowed(c.node)) pool.add(c.node)
+  for (const l of leases) if (l.attempt === attempt) leased.add(l.node), pool.add(l.node)
+  for (const c of claims) if (c.attempt === attempt) pool.add(c.node)
   const tier = (n: NodeId): number =>
-    (rules.members && !rules.members.has(n) ? 16 : 0) + (n === rules.producer ? 8 : 0) + (rules.passedOver?.has(n) ? 4 : 0) + (leased.has(n) ? 0 : 1)
+    (rules.excluded?.(n) ? 32 : 0) + (rules.members && !rules.members.has(n) ? 16 : 0) + (n === rules.producer ? 8 : 0) + (rules.passedOver?.has(n) ? 4 : 0) + (leased.has(n) ? 0 : 1)
   let best: { node: NodeId; tier: number; score: number } | undefined
   for (const node of pool) {
     const t = tier(node)

@@ -68,6 +68,8 @@ export interface DerivedTask {
   readonly outrankableBy?: ReadonlySet<NodeId>
   /** Verify nodes under a quorum: keys that may not fill this slot (quorum.ts); the policy leaves them out. */
   readonly excluded?: (node: NodeId) => boolean
+  /** A tiebreak slot: keys that already voted on the result; the policy prefers anyone else. */
+  readonly avoid?: ReadonlySet<string>
 }
 
 export function isTerminal(status: TaskStatus): boolean {
@@ -156,9 +158,10 @@ class BoardIndex implements BoardLookup {
   /** One slot as the quorum sees it: its counted verdict, or whether its attempts ran out. */
   private slotView(verify: TaskSnapshot, slot: number, k: number): SlotView {
     const verdict = this.verdictOf(verify)
-    if (verdict?.verdict === 'fail') return { slot, state: 'fail', reason: verdict.reason ?? 'no reason given' }
-    // A lone tab's own pass is no check at all: with one verifier it leaves the result unverified.
-    if (verdict?.verdict === 'pass') return { slot, state: k < 2 && verdict.provenance.node === verify.verifies?.producer ? 'gave-up' : 'pass' }
+    const signer = verdict?.provenance.node
+    if (verdict?.verdict === 'fail') return { slot, state: 'fail', reason: verdict.reason ?? 'no reason given', ...(signer ? { signer } : {}) }
+    // A producer's own pass is no check at all: it leaves the result unverified (a lone tab still finishes).
+    if (verdict?.verdict === 'pass') return { slot, state: signer === verify.verifies?.producer ? 'gave-up' : 'pass', ...(signer ? { signer } : {}) }
     return { slot, state: this.attemptsOf(verify).current > verify.maxAttempts ? 'gave-up' : 'open' }
   }
 
@@ -198,18 +201,9 @@ class BoardIndex implements BoardLookup {
     return set
   }
 
-  /**
-   * Who may not fill a quorum slot: with k ≥ 2, the producer, keys that
-   * decided a lower slot of the same result (one key, one vote), and keys the
-   * submitter had not seen (quorum.ts, mayFillSlot). With one verifier no one
-   * is excluded: the producer only ranks last, so a lone tab still finishes.
-   */
-  excludedVerifiers(verify: TaskSnapshot): ((node: NodeId) => boolean) | undefined {
-    const v = verify.verifies
-    const target = v && this.byId.get(v.taskId)
-    if (!v || !target) return undefined
-    const root = this.byId.get(target.rootId)
-    if (quorumOf(root) < 2) return undefined
+  /** The keys that decided the lower slots of the same result (one key, one vote). */
+  private lowerSlotSigners(verify: TaskSnapshot, target: TaskSnapshot): Set<string> {
+    const v = verify.verifies!
     const mine = slotOf(verify)
     const lower = new Set<string>()
     for (const [slot, other] of this.verifySlots(target, v.resultKey)) {
@@ -217,7 +211,37 @@ class BoardIndex implements BoardLookup {
       const verdict = this.verdictOf(other)
       if (verdict) lower.add(verdict.provenance.node)
     }
+    return lower
+  }
+
+  /**
+   * Who may not fill a quorum slot: with k ≥ 2, the producer, keys that
+   * decided a lower main slot of the same result (one key, one vote), and
+   * keys the submitter had not seen (quorum.ts, mayFillSlot). The tiebreak
+   * slot only bars the producer (and unseen keys): in a room of k + 1 tabs
+   * nobody else is left to break a tie, so a voter may, though the policy
+   * gives it to a fresh key whenever one can run it (avoidedVerifiers).
+   * With one verifier no one is excluded: the producer only ranks last, so a
+   * lone tab still finishes.
+   */
+  excludedVerifiers(verify: TaskSnapshot): ((node: NodeId) => boolean) | undefined {
+    const v = verify.verifies
+    const target = v && this.byId.get(v.taskId)
+    if (!v || !target) return undefined
+    const root = this.byId.get(target.rootId)
+    const k = quorumOf(root)
+    if (k < 2) return undefined
+    const lower = slotOf(verify) > k ? new Set<string>() : this.lowerSlotSigners(verify, target)
     return (node) => !mayFillSlot(node, v.producer, lower, root)
+  }
+
+  /** For a tiebreak slot: the keys that already voted on the result; the policy leaves them out while anyone else can run it. */
+  avoidedVerifiers(verify: TaskSnapshot): ReadonlySet<string> | undefined {
+    const v = verify.verifies
+    const target = v && this.byId.get(v.taskId)
+    if (!v || !target) return undefined
+    const k = quorumOf(this.byId.get(target.rootId))
+    return k >= 2 && slotOf(verify) > k ? this.lowerSlotSigners(verify, target) : undefined
   }
 
   /** A verify node looks up only the verdicts of lower slots of the same result, so this recursion is bounded. */
@@ -269,7 +293,8 @@ function deriveTask(task: TaskSnapshot, superseded: boolean, board: BoardIndex, 
   const view = board.attemptsOf(task)
   const attempt = view.current
   const excluded = task.kind === 'verify' ? board.excludedVerifiers(task) : undefined
-  const base = { task, attempt, superseded, authorized: view, ...(view.feedback ? { feedback: view.feedback } : {}), ...(excluded ? { excluded } : {}) }
+  const avoid = task.kind === 'verify' ? board.avoidedVerifiers(task) : undefined
+  const base = { task, attempt, superseded, authorized: view, ...(view.feedback ? { feedback: view.feedback } : {}), ...(excluded ? { excluded } : {}), ...(avoid && avoid.size > 0 ? { avoid } : {}) }
   const accepted = acceptedResult(task, view, board)
   if (accepted) return { ...base, status: 'done', accepted: accepted.accepted, ...(accepted.verification ? { verification: accepted.verification } : {}) }
   if (attempt > task.maxAttempts) {

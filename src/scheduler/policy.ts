@@ -31,11 +31,16 @@ export function eligibleCandidates(task: DerivedTask, candidates: readonly Candi
   const role = task.task.role
   if (!role) return []
   const trusted = (c: Candidate): boolean => task.task.kind !== 'verify' || !reputation || mayVerify(reputation, c.id)
-  // A quorum slot's ineligible keys (quorum.ts): their claims would never win, so they don't make them.
-  const withRole = candidates.filter((c) => c.roles.includes(role) && trusted(c) && !task.excluded?.(c.id))
+  const withRole = candidates.filter((c) => c.roles.includes(role) && trusted(c))
   const producer = task.task.verifies?.producer
   const excludeProducer = producer !== undefined && withRole.some((c) => c.id !== producer && c.capable)
-  return withRole.filter((c) => c.available && !(excludeProducer && c.id === producer))
+  const notProducer = withRole.filter((c) => c.available && !(excludeProducer && c.id === producer))
+  // A quorum slot goes to a key that may fill it (quorum.ts), and a tiebreak to one that has not voted on the
+  // result yet, whenever one can run it, even a busy one (as the producer waits for another verifier): only
+  // in a room with nobody else left may an ineligible key or a voter decide it.
+  const shunned = (c: Candidate): boolean => task.excluded?.(c.id) === true || task.avoid?.has(c.id) === true
+  if (!withRole.some((c) => !shunned(c) && c.id !== producer && c.capable)) return notProducer
+  return notProducer.filter((c) => !shunned(c))
 }
 
 /**

@@ -8,11 +8,16 @@
  * A verify slot that gave up (its attempts ran out) leaves the result
  * "unverified", as with a single verifier.
  *
- * Who may fill a slot (derive.ts applies it to each verify task's results):
- * not the producer; not a key that already decided another slot of the same
- * result (one key, one vote); and, when the root lists the keys its
- * submitter had seen and enough of them are left to fill the quorum, only
- * those keys, so fresh keys made after the task cannot stack its quorum.
+ * Who may fill a slot (derive.ts ranks everyone else after them, so any of
+ * them outranks an ineligible key even after it finished): not the producer;
+ * not a key that already decided a lower main slot of the same result (one
+ * key, one vote; the tiebreak may fall to a voter in a room of k + 1 tabs);
+ * and, when the root lists the keys its submitter had seen and enough of
+ * them are left to fill the quorum, only those keys, so fresh keys made
+ * after the task cannot stack its quorum. Where nobody eligible is left (the
+ * room shrank), an ineligible key may still decide a slot, so the task
+ * finishes; but a pass counts as "passed" only from k different keys, none
+ * of them the producer: otherwise the step is "unverified", and says so.
  * Private tasks never get a quorum (their board has one tab).
  */
 import type { NodeId } from '../mesh/protocol'
@@ -25,6 +30,8 @@ export interface SlotView {
   readonly slot: number
   readonly state: SlotState
   readonly reason?: string
+  /** Who decided it: a pass counts as a check only from as many different keys as the quorum asks. */
+  readonly signer?: string
 }
 
 export type QuorumOutcome = { readonly state: 'pending' } | { readonly state: 'passed' } | { readonly state: 'unverified' } | { readonly state: 'failed'; readonly feedback?: string }
@@ -54,12 +61,15 @@ export function quorumOutcome(k: number, slots: readonly SlotView[]): QuorumOutc
   if (main.includes('gave-up') && !main.includes('fail')) return main.includes('open') ? { state: 'pending' } : { state: 'unverified' }
   if (main.includes('open')) return { state: 'pending' }
   const firstFail = (): string | undefined => slots.filter((s) => s.state === 'fail').sort((a, b) => a.slot - b.slot)[0]?.reason
-  if (main.every((s) => s === 'pass')) return { state: 'passed' }
+  const distinctPasses = (views: readonly (SlotView | undefined)[]): number => new Set(views.filter((v) => v?.state === 'pass').map((v) => v!.signer ?? `slot ${v!.slot}`)).size
+  const mainViews = Array.from({ length: Math.max(1, k) }, (_, i) => at(i + 1))
+  // Fewer different keys than the quorum asks (a room that shrank below it) is no quorum: unverified.
+  if (main.every((s) => s === 'pass')) return distinctPasses(mainViews) >= k ? { state: 'passed' } : { state: 'unverified' }
   if (main.every((s) => s === 'fail' || s === 'gave-up')) return { state: 'failed', ...(firstFail() ? { feedback: firstFail()! } : {}) }
   // The first k disagree: the tiebreak decides, once.
   const tiebreak = at(k + 1)?.state ?? 'open'
   if (tiebreak === 'open') return { state: 'pending' }
-  if (tiebreak === 'pass') return { state: 'passed' }
+  if (tiebreak === 'pass') return distinctPasses([...mainViews, at(k + 1)]) >= k ? { state: 'passed' } : { state: 'unverified' }
   if (tiebreak === 'gave-up') return { state: 'unverified' }
   return { state: 'failed', ...(firstFail() ? { feedback: firstFail()! } : {}) }
 }
@@ -80,7 +90,7 @@ export function mayFillSlot(signer: NodeId, producer: NodeId, otherSlotSigners: 
   const k = quorumOf(root)
   const listed = root?.verifiers
   if (k < 2 || !listed) return true
-  // Enough listed keys to fill every slot (tiebreak included) without the producer: then only they may.
+  // Enough listed keys to fill the k slots without the producer: then only they may (a tiebreak may reuse a voter).
   const usable = listed.filter((n) => n !== producer).length
-  return usable < k + 1 || listed.includes(signer)
+  return usable < k || listed.includes(signer)
 }

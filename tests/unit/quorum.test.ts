@@ -63,8 +63,10 @@ describe('mayFillSlot', () => {
     const fresh = nid('node-fresh-9999')
     expect(mayFillSlot(fresh, A, new Set(), listed)).toBe(false)
     expect(mayFillSlot(C, A, new Set(), listed)).toBe(true)
-    // Only 2 listed keys besides the producer cannot fill 2 slots and a tiebreak: anyone may.
-    expect(mayFillSlot(fresh, A, new Set(), root({ quorum: 2, verifiers: [A, B, C] }))).toBe(true)
+    // 2 listed keys besides the producer fill 2 slots (a tiebreak may reuse one): still only they may.
+    expect(mayFillSlot(fresh, A, new Set(), root({ quorum: 2, verifiers: [A, B, C] }))).toBe(false)
+    // Only 1 listed key besides the producer cannot fill 2 slots: anyone may.
+    expect(mayFillSlot(fresh, A, new Set(), root({ quorum: 2, verifiers: [A, B] }))).toBe(true)
     expect(mayFillSlot(fresh, A, new Set(), root({ verifiers: [A, B, C, D] })), 'a quorum of 1 does not restrict').toBe(true)
   })
 })
