@@ -25,7 +25,7 @@ export function createFinalAnswer(onNoticeAction: StallActionHandler = () => {})
         replaceChildren(element, [
           h('h2', {}, 'Answer ', outputBadges(kind)),
           h('div', { class: 'muted small' }, t.prompt),
-          h('pre', { class: 'detail-text answer', testid: 'final-answer', 'data-simulated': String(kind.simulated), 'data-fixture': String(kind.fixture) }, root.accepted.result.text),
+          h('pre', { class: 'detail-text answer', testid: 'final-answer', 'data-task-id': t.id, 'data-simulated': String(kind.simulated), 'data-fixture': String(kind.fixture) }, root.accepted.result.text),
           provenanceLine(root.accepted.result.provenance, reputation),
         ])
       } else if (root.status === 'failed') {

@@ -103,8 +103,10 @@ export async function finalAnswers(page: Page): Promise<Record<string, string | 
   const out: Record<string, string | null> = {}
   for (const t of await listedTasks(page)) {
     await page.locator(`[data-testid="task"][data-task-id="${t.id}"]`).click({ timeout: ACTION })
-    const answer = page.getByTestId('final-answer')
-    out[t.id] = (await answer.count()) > 0 && (await answer.isVisible()) ? await answer.textContent({ timeout: ACTION }).catch(() => null) : null
+    // The answer panel renders on the next frame: read it once it shows this task, not the one shown before.
+    const answer = page.locator(`[data-testid="final-answer"][data-task-id="${t.id}"]`)
+    const shown = t.status === 'done' ? await answer.waitFor({ state: 'visible', timeout: ACTION }).then(() => true, () => false) : false
+    out[t.id] = shown ? await answer.textContent({ timeout: ACTION }).catch(() => null) : null
   }
   return out
 }
