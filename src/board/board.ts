@@ -23,7 +23,7 @@ import type { EnvelopeVerifier } from '../trust/envelope-verifier'
 import { nodeIdFromKeyId, type Signer } from '../trust/keys'
 import type { VerifiedStore } from '../trust/verified-store'
 import { DAG_SCHEMA_VERSION, LEGACY_NODES_KEY, MAX_PROMPT_LENGTH, MAX_QUORUM, MAX_VERIFIERS, type Claim, type Lease, type Requeue, type TaskId, type TaskResult, type TaskSnapshot, type TaskStatic } from './dag-schema'
-import { addressOf, recordFields, type BoardRecord } from './record-codec'
+import { actingNode, addressOf, recordFields, type BoardRecord } from './record-codec'
 import { RecordSync, type RejectionRow } from './record-sync'
 import { buildSnapshots, rootOwnerSuffix, type BuiltBoard, type RecordEntry } from './snapshot-build'
 
@@ -230,6 +230,9 @@ export class Board {
       return
     }
     const signer = this.deps.signer
+    // Every reader refuses a record that speaks for another node than its signer: never write one.
+    const foreign = records.find((r) => actingNode(r) !== self)
+    if (foreign) return void log.error(`not signing a ${foreign.type} record that names node ${actingNode(foreign).slice(0, 12)}, not this tab`)
     const ts = this.deps.clock.now()
     const fields = records.map((r) => recordFields(this.deps.room, r, ts))
     const entry: Pending = { entries: records.map((record, i) => ({ node: self, kind: fields[i]!.kind, task: fields[i]!.task, attempt: fields[i]!.attempt, hash: `pending:${++this.pendingSeq}`, record })) }

@@ -108,6 +108,24 @@ export function recordFields(room: string, record: BoardRecord, ts: number): Rec
   }
 }
 
+/** The node a record speaks for: readers accept it only when that is its signer. */
+export function actingNode(record: BoardRecord): string {
+  switch (record.type) {
+    case 'task':
+      return record.task.createdBy
+    case 'claim':
+      return record.claim.node
+    case 'lease':
+      return record.lease.node
+    case 'result':
+      return record.result.provenance.node
+    case 'requeue':
+      return record.requeue.by
+    case 'partial':
+      return record.node
+  }
+}
+
 /** The address a signed record is stored under. */
 export function addressOf(envelope: Envelope, hash: string): string {
   return isProgressive(envelope.kind) ? slotAddress(envelope.kind, envelope.task, envelope.attempt, envelope.node) : hash

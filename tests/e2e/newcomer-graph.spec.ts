@@ -19,28 +19,40 @@ import { planChildren } from '../../src/scheduler/graph-builders'
 import { closeAll, launchPeer, repoRoot, startServer, uniqueRoom } from './harness'
 
 const PROMPT = 'Plan a week-long school science fair with judging, volunteers, safety rules and a budget'
-const FAKE_PLANNER = { id: 'e2e-fake-planner' as NodeId, name: 'e2e planner (fake)' }
+/** The fake planner writes as the page's own key (records are signed by their writer), under a name that says it is a fake. */
+const FAKE_PLANNER_NAME = 'e2e planner (fake)'
 const STEPS = ['Venue and dates', 'Judging criteria', 'Volunteer roster', 'Safety rules', 'Budget', 'Prizes', 'Schedule of the week', 'Announcement'].map((title, i) => ({
   title,
   instructions: `Work out the ${title.toLowerCase()} for the fair.`,
   dependsOn: i === 6 ? [1, 2, 3] : i === 7 ? [7, 4, 5] : [],
 }))
 
-type Diagnostics = { __mindos: { board: Board } }
+type Diagnostics = { __mindos: { board: Board; identity: { id: NodeId } } }
 
-/** Writes the fake planner's 8-step plan for the newest task, as a planner tab would. */
+/** Writes the fake planner's 8-step plan for the newest task, as a planner tab would: claim, lease, then the result with its children. */
 async function writeBigPlan(page: Page): Promise<void> {
   const plan = await page.evaluate(() => {
-    const p = (window as unknown as Diagnostics).__mindos.board.snapshot().find((t) => t.kind === 'plan')!
-    return { id: p.id, rootId: p.rootId, prompt: p.prompt }
+    const w = (window as unknown as Diagnostics).__mindos
+    const p = w.board.snapshot().find((t) => t.kind === 'plan')!
+    return { id: p.id, rootId: p.rootId, prompt: p.prompt, self: w.identity.id }
   })
+  const FAKE_PLANNER = { id: plan.self, name: FAKE_PLANNER_NAME }
   const result: TaskResult = {
     attempt: 1,
     text: JSON.stringify({ steps: STEPS }),
     provenance: { node: FAKE_PLANNER.id, name: FAKE_PLANNER.name, engine: 'sim', model: 'sim-fast', simulated: true, tokensPerSec: 0, startedAt: Date.now(), endedAt: Date.now(), promptTokens: 0, completionTokens: 0 },
   }
   const children = planChildren(plan as unknown as TaskSnapshot, `1:${FAKE_PLANNER.id}`, { steps: STEPS }, FAKE_PLANNER, Date.now())
-  await page.evaluate(({ id, result, children }) => (window as unknown as Diagnostics).__mindos.board.addResult(id as TaskId, result, children), { id: plan.id, result, children })
+  await page.evaluate(
+    ({ id, result, children, name }) => {
+      const board = (window as unknown as Diagnostics).__mindos.board
+      const node = result.provenance.node
+      board.addClaim(id as TaskId, { node, name, attempt: 1 })
+      board.addLease(id as TaskId, { node, name, attempt: 1, beat: 0 })
+      board.addResult(id as TaskId, result, children)
+    },
+    { id: plan.id, result, children, name: FAKE_PLANNER_NAME },
+  )
 }
 
 interface Box {
