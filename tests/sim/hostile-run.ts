@@ -6,7 +6,7 @@
  * flooding junk, equivocating) while the honest ones work. Must hold on every
  * seed: no forged result accepted, no task lost, honest replicas converge,
  * and the ledger credits only work its readers can check.
- * Replay one seed: HOSTILE_SEED=<seed> npx vitest run tests/sim/hostile-1.sim.test.ts
+ * Replay one seed: npx vitest run tests/sim/hostile -t "seed <seed>$"
  */
 import { describe, expect, it } from 'vitest'
 import { setLogLevel } from '../../src/log'
@@ -104,13 +104,11 @@ function check({ sim, hostiles, roots }: Outcome): void {
   }
 }
 
-/** Seeds `first` … `first + count - 1`, or just HOSTILE_SEED when it is set (in the first file only). */
+/** Seeds `first` … `first + count - 1`; replay one with vitest's own filter: -t "seed <n>$". */
 export function hostileSuite(name: string, first: number, count: number): void {
   setLogLevel('warn') // every repair is logged at info; 100 seeds of it drown the report
-  const only = process.env.HOSTILE_SEED
-  const seeds = only ? (first === FIRST_SEED ? [Number(only)] : []) : Array.from({ length: count }, (_, i) => first + i)
+  const seeds = Array.from({ length: count }, (_, i) => first + i)
   describe(`seeded swarm with hostile nodes (${name})`, () => {
-    if (seeds.length === 0) it.skip('HOSTILE_SEED runs in the first file', () => {})
     for (const seed of seeds) {
       it(`seed ${seed}`, async () => {
         const outcome = await run(seed)
@@ -118,11 +116,10 @@ export function hostileSuite(name: string, first: number, count: number): void {
           check(outcome)
         } catch (err) {
           const detail = outcome.behaviours.map((b, i) => `hostile ${i}: ${b.join(', ')}`).join('; ')
-          throw new Error(`hostile invariant broken with seed ${seed} (replay: HOSTILE_SEED=${seed} npx vitest run tests/sim/hostile-1.sim.test.ts) [${detail}]: ${err instanceof Error ? err.message : String(err)}`)
+          throw new Error(`hostile invariant broken with seed ${seed} (replay: npx vitest run tests/sim/hostile -t "seed ${seed}$") [${detail}]: ${err instanceof Error ? err.message : String(err)}`)
         }
       }, 120_000)
     }
   })
 }
 
-export const FIRST_SEED = 5_000
