@@ -33,12 +33,15 @@ import { benchFailover } from './failover'
 /**
  * Runs per backend after the warm-ups. WASM timings on a small machine swing
  * 3× between runs while the JIT settles (observed 140–720 tok/s for the same
- * run), and more when other processes share the cores, hence several
- * warm-ups, many runs, the paths interleaved in a rotating order, medians,
- * and ratios taken per round (neighbours in time) before the median.
+ * run), and more when other processes share the cores, hence many warm-ups,
+ * many runs, the paths interleaved in a rotating order, medians, and ratios
+ * taken per round (neighbours in time) before the median. The warm-ups are
+ * long because V8 keeps tiering ONNX Runtime's WASM up in background threads
+ * for dozens of runs (a trace showed 100 ms of compile jobs per run after 16
+ * runs); whichever path ran while they did looked slower.
  * WebGPU on SwiftShader needs seconds per run: fewer.
  */
-const PLAN = { wasm: { warmUps: 6, runs: 15 }, webgpu: { warmUps: 1, runs: 3 } } as const
+const PLAN = { wasm: { warmUps: 20, runs: 40 }, webgpu: { warmUps: 1, runs: 3 } } as const
 /** The node panel's conversation (src/ui/node-panel.ts, greedy), so every path decodes exactly the same tokens. */
 const SYSTEM = 'You are a helpful, concise assistant.'
 const PROMPT = 'What is the swarm?'
@@ -54,11 +57,11 @@ interface Summary extends Sample {
   readonly tpsRange: readonly [number, number]
 }
 
-type PathName = 'bare' | 'direct' | 'worker'
+type PathName = 'bare' | 'direct' | 'engine' | 'worker'
 interface DeviceResult {
   readonly paths: Record<PathName, Summary>
-  /** Median over rounds of (worker wall / direct wall) and of (worker / bare), with the quartiles. */
-  readonly ratio: { readonly direct: Quartiles; readonly bare: Quartiles }
+  /** Median over rounds of (worker wall / direct wall), (worker / bare), (engine / direct) and (worker / engine), with the quartiles. */
+  readonly ratio: { readonly direct: Quartiles; readonly bare: Quartiles; readonly engineVsDirect: Quartiles; readonly pageVsEngine: Quartiles }
 }
 type Quartiles = readonly [number, number, number]
 
@@ -109,6 +112,10 @@ async function viaWorker(peer: Peer): Promise<Sample> {
  *   floor, not a like-for-like comparison (this was the only direct
  *   measurement before, which charged our path for tokenizing and showing
  *   text that the direct call never did).
+ * A third path splits our overhead in two: `engine` calls the worker's
+ * InferenceService itself from inside the worker (Playwright evaluates
+ * there), so it has the worker thread and our engine but no page, comlink or
+ * rendering; worker ÷ engine is then what the page side adds.
  */
 async function loadDirect(peer: Peer, device: string, libUrl: string, wasmUrl: string): Promise<void> {
   await peer.page.evaluate(
@@ -128,8 +135,11 @@ async function loadDirect(peer: Peer, device: string, libUrl: string, wasmUrl: s
       if (typeof tokenizer.eos_token_id === 'number') eos.add(tokenizer.eos_token_id)
       const conversation = [{ role: 'system', content: SYSTEM }, { role: 'user', content: PROMPT }]
       const settings = { max_new_tokens: MAX_TOKENS, do_sample: false, eos_token_id: [...eos] }
-      const sink = document.body.appendChild(document.createElement('pre'))
-      sink.hidden = true
+      // The direct call shows its text the way the try box does: visible, in a box of the same class right under it.
+      const tryOutput = document.querySelector('[data-testid="try-output"]')!
+      const sink = tryOutput.parentElement!.insertBefore(document.createElement('pre'), tryOutput.nextSibling)
+      sink.className = 'try-output'
+      sink.dataset.testid = 'bench-direct-output'
       const speed = (times: number[]) => (times.length >= 2 ? ((times.length - 1) * 1000) / (times.at(-1)! - times[0]!) : NaN)
       const direct = async () => {
         const t0 = performance.now()
@@ -156,6 +166,23 @@ async function loadDirect(peer: Peer, device: string, libUrl: string, wasmUrl: s
   )
 }
 
+/** Our engine inside the worker, with no page in the loop: the try box's request, sent to the worker's own service. */
+async function inWorkerEngine(peer: Peer): Promise<Sample> {
+  const worker = peer.page.workers().find((w) => w.url().includes('inference'))
+  if (!worker) throw new Error('no inference worker found in the page')
+  return worker.evaluate(
+    async ({ SYSTEM, PROMPT, MAX_TOKENS }) => {
+      const service = (self as unknown as { __mindosInference: { generate(r: unknown): Promise<{ ok: boolean; value: { usage: { completionTokens: number; decodeTokensPerSec: number } } }> } }).__mindosInference
+      const t0 = performance.now()
+      const r = await service.generate({ messages: [{ role: 'system', content: SYSTEM }, { role: 'user', content: PROMPT }], maxTokens: MAX_TOKENS, temperature: 0, runId: `bench-${Math.random().toString(36).slice(2)}` })
+      const wallMs = performance.now() - t0
+      if (!r.ok) throw new Error('the engine failed inside the worker')
+      return { tokens: r.value.usage.completionTokens, decodeTps: r.value.usage.decodeTokensPerSec, wallMs }
+    },
+    { SYSTEM, PROMPT, MAX_TOKENS },
+  )
+}
+
 const directCall = (peer: Peer, which: 'direct' | 'bare'): Promise<Sample> =>
   peer.page.evaluate((w) => (window as unknown as { __bench: Record<string, () => Promise<Sample>> }).__bench[w]!(), which)
 
@@ -169,12 +196,13 @@ async function benchDevice(url: string, device: 'wasm' | 'webgpu', libUrl: strin
     await peer.page.getByTestId('try-greedy').check()
     await peer.page.getByTestId('try-prompt').fill(PROMPT)
     await loadDirect(peer, device, libUrl, wasmUrl)
-    const run: Record<PathName, () => Promise<Sample>> = { worker: () => viaWorker(peer), direct: () => directCall(peer, 'direct'), bare: () => directCall(peer, 'bare') }
-    const order: PathName[] = ['worker', 'direct', 'bare']
+    await peer.page.workers().find((w) => w.url().includes('inference'))?.evaluate('globalThis.__name = (f) => f')
+    const run: Record<PathName, () => Promise<Sample>> = { worker: () => viaWorker(peer), engine: () => inWorkerEngine(peer), direct: () => directCall(peer, 'direct'), bare: () => directCall(peer, 'bare') }
+    const order: PathName[] = ['worker', 'direct', 'engine', 'bare']
     const { warmUps, runs } = PLAN[device]
     // WebGPU compiles its shaders on first use; WASM code gets optimised by the JIT.
     for (let i = 0; i < warmUps; i++) for (const p of order) await run[p]()
-    const samples: Record<PathName, Sample[]> = { worker: [], direct: [], bare: [] }
+    const samples: Record<PathName, Sample[]> = { worker: [], direct: [], engine: [], bare: [] }
     for (let i = 0; i < runs; i++) {
       const round: Partial<Record<PathName, Sample>> = {}
       for (let k = 0; k < order.length; k++) {
@@ -187,8 +215,11 @@ async function benchDevice(url: string, device: 'wasm' | 'webgpu', libUrl: strin
       const tps = xs.map((x) => x.decodeTps)
       return { tokens: median(xs.map((x) => x.tokens)), decodeTps: median(tps), wallMs: median(xs.map((x) => x.wallMs)), tpsRange: [Math.min(...tps), Math.max(...tps)] }
     }
-    const per = (other: PathName) => quartiles(samples.worker.map((w, i) => w.wallMs / samples[other][i]!.wallMs))
-    return { paths: { bare: pick(samples.bare), direct: pick(samples.direct), worker: pick(samples.worker) }, ratio: { direct: per('direct'), bare: per('bare') } }
+    const per = (a: PathName, b: PathName) => quartiles(samples[a].map((w, i) => w.wallMs / samples[b][i]!.wallMs))
+    return {
+      paths: { bare: pick(samples.bare), direct: pick(samples.direct), engine: pick(samples.engine), worker: pick(samples.worker) },
+      ratio: { direct: per('worker', 'direct'), bare: per('worker', 'bare'), engineVsDirect: per('engine', 'direct'), pageVsEngine: per('worker', 'engine') },
+    }
   } finally {
     await closeAll([peer])
   }
@@ -207,14 +238,18 @@ function table(results: Record<'wasm' | 'webgpu', DeviceResult>): string {
     '  backend path                                     tokens  decode tok/s   tok/s range   wall ms',
     row('wasm', 'bare model.generate (no prompt, no text)', wasm.paths.bare),
     row('wasm', 'direct (page main thread, text shown)', wasm.paths.direct),
+    row('wasm', 'our engine in the worker, no page', wasm.paths.engine),
     row('wasm', 'worker + InferenceClient (try box)', wasm.paths.worker),
     row('webgpu', 'bare model.generate (no prompt, no text)', webgpu.paths.bare),
     row('webgpu', 'direct (page main thread, text shown)', webgpu.paths.direct),
+    row('webgpu', 'our engine in the worker, no page', webgpu.paths.engine),
     row('webgpu', 'worker + InferenceClient (try box)', webgpu.paths.worker),
     '',
     'Worker overhead, wall time, median of per-round ratios (quartiles):',
     `  worker + InferenceClient vs direct    wasm ${q(wasm.ratio.direct)}   webgpu ${q(webgpu.ratio.direct)}`,
     `  worker + InferenceClient vs bare      wasm ${q(wasm.ratio.bare)}   webgpu ${q(webgpu.ratio.bare)}`,
+    `  split: engine in worker vs direct     wasm ${q(wasm.ratio.engineVsDirect)}   webgpu ${q(webgpu.ratio.engineVsDirect)}`,
+    `  split: try box vs engine in worker    wasm ${q(wasm.ratio.pageVsEngine)}   webgpu ${q(webgpu.ratio.pageVsEngine)}`,
     `  webgpu vs wasm, decode tok/s through our worker: ${x(webgpu.paths.worker.decodeTps / wasm.paths.worker.decodeTps)}`,
     ...(tokens.size > 1 ? ['  (!) token counts differ between paths: compare tok/s, not wall time'] : []),
   ].join('\n')
@@ -234,6 +269,8 @@ async function main(): Promise<void> {
   } finally {
     await server.close()
   }
+  // `npm run bench -- --worker-only`: part 1 alone, for taking the worker-overhead ratio while the machine is quiet.
+  if (process.argv.includes('--worker-only')) return
   // Optional, and maintained separately: imported by path so this file runs (and type-checks) without it.
   const swarm = path.join(path.dirname(fileURLToPath(import.meta.url)), 'swarm.ts')
   if (existsSync(swarm)) {

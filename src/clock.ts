@@ -35,3 +35,24 @@ export function seededRandom(seed: number): Random {
     },
   }
 }
+
+/** Runs `fn` in a later task of this event loop, after the current task and its microtasks. */
+export type NextTask = (fn: () => void) => void
+
+/**
+ * A task boundary without a delay. setTimeout(0) is clamped to 4 ms when
+ * nested and throttled to seconds (or a minute) in a background tab, which a
+ * donor tab usually is; MessageChannel tasks are not. In Node the port is
+ * unref'd so a pending notification never keeps a process alive.
+ */
+export function createNextTask(): NextTask {
+  if (typeof MessageChannel === 'undefined') return (fn) => void setTimeout(fn, 0)
+  const channel = new MessageChannel()
+  const queue: (() => void)[] = []
+  channel.port1.onmessage = () => queue.shift()?.()
+  ;(channel.port1 as unknown as { unref?: () => void }).unref?.()
+  return (fn) => {
+    queue.push(fn)
+    channel.port2.postMessage(null)
+  }
+}

@@ -8,6 +8,7 @@
  * It remembers the loaded model per device (KeyValueStore) and autoloads it.
  * It does not own the client: whoever created the client destroys it.
  */
+import { createNextTask, type NextTask } from '../clock'
 import { InferenceError } from '../errors'
 import { createLogger } from '../log'
 import { nextSmallerModel, pickDefaultModel } from './catalog'
@@ -44,6 +45,8 @@ export interface EngineControllerOptions {
   readonly autoload?: boolean
   /** ?model= from the URL: selected (and autoloaded) in preference to the remembered one. */
   readonly preferredModel?: string
+  /** Where deferred notifications run (see `set`); a MessageChannel task unless a test drives it. */
+  readonly nextTask?: NextTask
 }
 
 type Listener = (s: ControllerSnapshot) => void
@@ -56,8 +59,12 @@ export class EngineController {
   private readonly listeners = new Set<Listener>()
   private loadSeq = 0
   private destroyed = false
+  private notifyPending = false
+  private readonly nextTask: NextTask
 
-  constructor(private readonly opts: EngineControllerOptions) {}
+  constructor(private readonly opts: EngineControllerOptions) {
+    this.nextTask = opts.nextTask ?? createNextTask()
+  }
 
   private get client(): InferenceClient {
     return this.opts.client
@@ -67,9 +74,29 @@ export class EngineController {
     return `mindos.inference.model.${this.s.engine}`
   }
 
-  private set(patch: Partial<ControllerSnapshot>): void {
+  /**
+   * The snapshot changes at once; listeners hear of it now, or with `later`
+   * in the next task, coalesced. `later` is for the end of a generation: the
+   * listeners (presence broadcast, scheduler pokes, panel renders) cost the
+   * page milliseconds, and run before the caller saw its result when they
+   * were synchronous, on the critical path of every generation.
+   */
+  private set(patch: Partial<ControllerSnapshot>, when: 'now' | 'later' = 'now'): void {
     if (this.destroyed) return
     this.s = { ...this.s, ...patch }
+    if (when === 'later') {
+      if (this.notifyPending) return
+      this.notifyPending = true
+      return this.nextTask(() => {
+        if (this.notifyPending) this.notify()
+      })
+    }
+    this.notify()
+  }
+
+  private notify(): void {
+    this.notifyPending = false // a notification now also covers a deferred one
+    if (this.destroyed) return
     for (const l of [...this.listeners]) {
       try {
         l(this.s)
@@ -198,7 +225,7 @@ export class EngineController {
     try {
       const result = await pending
       const tps = result.usage.decodeTokensPerSec > 0 ? result.usage.decodeTokensPerSec : this.s.tokensPerSec
-      this.set({ state: 'ready', tokensPerSec: tps })
+      this.set({ state: 'ready', tokensPerSec: tps }, 'later')
       return result
     } catch (err) {
       const e = err instanceof InferenceError ? err : new InferenceError('INTERNAL', String(err))

@@ -15,7 +15,7 @@ import dagre from '@dagrejs/dagre'
 import { select, type Selection } from 'd3-selection'
 import { zoom, zoomIdentity, type D3ZoomEvent, type ZoomBehavior } from 'd3-zoom'
 import type { DerivedTask } from '../scheduler'
-import { h, replaceChildren } from './dom'
+import { h, replaceChildrenAlways } from './dom'
 import { MAX_SCALE, MIN_SCALE, fitTransform, structureKey, type ViewTransform } from './graph-fit'
 
 const NODE_W = 210
@@ -255,7 +255,7 @@ function paint(el: HTMLButtonElement, v: NodeView, x: number, y: number): HTMLEl
   el.title = `${t.title}\n${d.status}${d.failure ? `: ${d.failure}` : ''}`
   const retries = d.attempt > 1 ? `attempt ${d.attempt}` : ''
   const partial = v.partial ? h('div', { class: `node-partial small${v.selected ? ' live' : ''}`, testid: 'graph-node-partial' }, v.partial) : null
-  replaceChildren(el, [
+  replaceChildrenAlways(el, [
     h('div', { class: 'node-head' }, h('span', { class: 'node-role' }, role), h('span', { class: 'node-status' }, d.status), retries ? h('span', { class: 'node-retry' }, retries) : null),
     h('div', { class: 'node-title' }, t.title),
     h('div', { class: 'node-who small' }, v.who),

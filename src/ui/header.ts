@@ -1,6 +1,6 @@
 /** Room name, copyable join link and connection status. */
 import type { MeshStatus } from '../mesh'
-import { h } from './dom'
+import { h, setText } from './dom'
 import { createJoinQr } from './join-qr'
 
 export interface HeaderView {
@@ -49,21 +49,22 @@ export function createHeader(opts: { room: string; link: string; keyed: boolean;
     element,
     setStorageProblem(message) {
       storageEl.hidden = message === null
-      storageEl.textContent = message ?? ''
+      setText(storageEl, message ?? '')
     },
     setBoardNotice(message) {
       boardNoticeEl.hidden = message === null
-      boardNoticeEl.textContent = message ?? ''
+      setText(boardNoticeEl, message ?? '')
     },
     update(status, peerCount) {
       statusEl.dataset.status = status.signaling
       const peers = `${peerCount} peer${peerCount === 1 ? '' : 's'}`
-      statusEl.textContent =
+      const statusText =
         status.signaling === 'connected'
           ? `Online · ${peers}`
           : status.signaling === 'unreachable'
             ? `Signaling unreachable · peer-to-peer only · ${peers}`
             : `Connecting to signaling… · ${peers}`
+      setText(statusEl, statusText)
       statusEl.title = `Signaling: ${status.signalingUrls.join(', ')} (${status.connectedSignaling} connected). Direct connections: ${status.directConnections}, pending: ${status.pendingConnections}.`
     },
   }

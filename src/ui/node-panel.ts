@@ -11,7 +11,7 @@ import type { ControllerSnapshot, EngineController } from '../inference/engine-c
 import { checkSchema } from '../inference/schema-check'
 import { verdictSchema } from '../roles/verdict'
 import type { CapabilityProbe } from '../inference/types'
-import { h, replaceChildren } from './dom'
+import { h, replaceChildren, setText } from './dom'
 import { createFrameText } from './frame-text'
 
 /**
@@ -103,7 +103,7 @@ export function mountNodePanel(container: HTMLElement, controller: EngineControl
   }
 
   const renderCaps = (p: CapabilityProbe | null): void => {
-    caps.textContent = capabilitiesText(p)
+    setText(caps, capabilitiesText(p))
     caps.dataset.webgpu = String(p?.webgpu ?? false)
     caps.dataset.vendor = p?.adapter?.vendor ?? ''
     caps.dataset.architecture = p?.adapter?.architecture ?? ''
@@ -123,7 +123,7 @@ export function mountNodePanel(container: HTMLElement, controller: EngineControl
     if (s.selectedModel && select.value !== s.selectedModel) select.value = s.selectedModel
     select.disabled = s.models.length === 0 || BUSY_STATES.has(s.state)
     loadBtn.disabled = !s.selectedModel || BUSY_STATES.has(s.state)
-    loadBtn.textContent = s.loadedModel && s.loadedModel === s.selectedModel ? 'Reload' : 'Load'
+    setText(loadBtn, s.loadedModel && s.loadedModel === s.selectedModel ? 'Reload' : 'Load')
   }
 
   const renderProgress = (s: ControllerSnapshot): void => {
@@ -132,9 +132,10 @@ export function mountNodePanel(container: HTMLElement, controller: EngineControl
     progress.dataset.phase = s.progress?.phase ?? s.state
     const p = s.progress
     bar.value = p?.progress ?? 0
-    progressText.textContent = p
-      ? `${Math.round(p.progress * 100)}%${p.loadedBytes !== undefined ? ` · ${mb(p.loadedBytes)}${p.totalBytes !== undefined ? ` of ${mb(p.totalBytes)}` : ''}` : ''} · ${p.text}`
-      : `${s.state}…`
+    setText(
+      progressText,
+      p ? `${Math.round(p.progress * 100)}%${p.loadedBytes !== undefined ? ` · ${mb(p.loadedBytes)}${p.totalBytes !== undefined ? ` of ${mb(p.totalBytes)}` : ''}` : ''} · ${p.text}` : `${s.state}…`,
+    )
   }
 
   const renderCache = (s: ControllerSnapshot): void => {
@@ -176,7 +177,12 @@ export function mountNodePanel(container: HTMLElement, controller: EngineControl
     runBtn.disabled = true
     const reply = document.createTextNode('')
     output.replaceChildren(reply)
-    const shown = createFrameText((text) => reply.appendData(text))
+    const shown = createFrameText((text) => {
+      // Follow the reply as it grows unless the reader scrolled up (the box is a containment boundary: reading its metrics is cheap).
+      const pinned = output.scrollTop + output.clientHeight >= output.scrollHeight - 4
+      reply.appendData(text)
+      if (pinned) output.scrollTop = output.scrollHeight
+    })
     output.dataset.done = 'false'
     meta.textContent = 'Generating…'
     meta.dataset.result = 'running'

@@ -5,7 +5,7 @@
  */
 import type { NodeIdentity, PeerRejectionView, PeerView, PresenceState } from '../mesh'
 import type { LedgerRow, Reputation } from '../scheduler'
-import { h, replaceChildren } from './dom'
+import { h, replaceChildren, setText } from './dom'
 import { labelPrefix, outputKind, type OutputKind } from './labels'
 import { rejectionEntries, type BoardRejection, type RejectionEntry } from './rejection-rows'
 import { fingerprint, signerParts, trustBadge } from './signer'
@@ -71,7 +71,7 @@ export function createSwarmPanel(identity: NodeIdentity): SwarmPanelView {
         ...(rejected.entries.length === 0 ? [h('div', { class: 'muted' }, 'Nothing rejected: every record received so far verified.')] : rejected.entries.map(rejectionLine)),
         rejected.more > 0 ? h('div', { class: 'muted', testid: 'rejections-more' }, `and ${rejected.more} more writers`) : null,
       ])
-      countEl.textContent = String(peers.length)
+      setText(countEl, String(peers.length))
       replaceChildren(selfEl, [
         h('div', { class: 'card-title' }, h('strong', {}, identity.name), h('span', { class: 'badge' }, 'this tab')),
         h('div', { class: 'muted small' }, 'id ', h('code', { testid: 'self-id' }, identity.id)),

@@ -171,7 +171,8 @@ describe('engine controller', () => {
   })
 
   it('hands roles a client whose generations show up in the panel state', async () => {
-    const c = new EngineController({ client: new ScriptedClient(), store: memoryStore() })
+    const tasks: (() => void)[] = []
+    const c = new EngineController({ client: new ScriptedClient(), store: memoryStore(), nextTask: (fn) => void tasks.push(fn) })
     await c.start()
     const roleClient = c.asClient()
     const progress: LoadProgress[] = []
@@ -180,8 +181,34 @@ describe('engine controller', () => {
     const states: string[] = []
     c.subscribe((s) => states.push(s.state))
     await roleClient.generate({ messages: [{ role: 'user', content: 'x' }], maxTokens: 5, temperature: 0 }, () => {})
-    expect(states).toEqual(['generating', 'ready'])
+    // The caller has its result before the listeners run: the snapshot is current, the notification comes in the next task.
+    expect(c.snapshot().state).toBe('ready')
     expect(c.summary().tokensPerSec).toBe(42)
+    expect(states).toEqual(['generating'])
+    tasks.splice(0).forEach((t) => t())
+    expect(states).toEqual(['generating', 'ready'])
+  })
+
+  it('coalesces the deferred end-of-generation notification, and a synchronous one covers it', async () => {
+    const tasks: (() => void)[] = []
+    const c = new EngineController({ client: new ScriptedClient(), store: memoryStore(), nextTask: (fn) => void tasks.push(fn) })
+    await c.start()
+    await c.load('small-q4f32_1')
+    const states: string[] = []
+    c.subscribe((s) => states.push(s.state))
+    const req = { messages: [{ role: 'user' as const, content: 'x' }], maxTokens: 5, temperature: 0 }
+    await c.generate(req, () => {})
+    await c.generate(req, () => {})
+    // Each generation notified 'generating' at once; the 'ready's are deferred, and say it once.
+    expect(states).toEqual(['generating', 'generating'])
+    tasks.splice(0).forEach((t) => t())
+    expect(states).toEqual(['generating', 'generating', 'ready'])
+    await c.generate(req, () => {})
+    c.select('tiny-q4f32_1') // a synchronous notification carries the pending 'ready' with it
+    expect(states.slice(3)).toEqual(['generating', 'ready'])
+    tasks.splice(0).forEach((t) => t())
+    expect(states).toHaveLength(5) // the deferred one found nothing left to say
+    c.destroy()
   })
 
   it('shows why transformers.js runs after an automatic fallback, and never defaults to a test fixture', async () => {
