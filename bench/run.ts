@@ -18,6 +18,7 @@
  * 7. The fixture swarm on real wasm inference, 2 tabs vs 1 (bench/fixture-swarm.ts).
  * 8. Failover: closed, SIGKILLed, frozen tab → re-queue time, peer-list drop (bench/failover.ts).
  */
+import type { Worker } from '@playwright/test'
 import { existsSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -167,9 +168,7 @@ async function loadDirect(peer: Peer, device: string, libUrl: string, wasmUrl: s
 }
 
 /** Our engine inside the worker, with no page in the loop: the try box's request, sent to the worker's own service. */
-async function inWorkerEngine(peer: Peer): Promise<Sample> {
-  const worker = peer.page.workers().find((w) => w.url().includes('inference'))
-  if (!worker) throw new Error('no inference worker found in the page')
+async function inWorkerEngine(worker: Worker): Promise<Sample> {
   return worker.evaluate(
     async ({ SYSTEM, PROMPT, MAX_TOKENS }) => {
       const service = (self as unknown as { __mindosInference: { generate(r: unknown): Promise<{ ok: boolean; value: { usage: { completionTokens: number; decodeTokensPerSec: number } } }> } }).__mindosInference
@@ -196,8 +195,10 @@ async function benchDevice(url: string, device: 'wasm' | 'webgpu', libUrl: strin
     await peer.page.getByTestId('try-greedy').check()
     await peer.page.getByTestId('try-prompt').fill(PROMPT)
     await loadDirect(peer, device, libUrl, wasmUrl)
-    await peer.page.workers().find((w) => w.url().includes('inference'))?.evaluate('globalThis.__name = (f) => f')
-    const run: Record<PathName, () => Promise<Sample>> = { worker: () => viaWorker(peer), engine: () => inWorkerEngine(peer), direct: () => directCall(peer, 'direct'), bare: () => directCall(peer, 'bare') }
+    const worker = peer.page.workers().find((w) => w.url().includes('inference.worker'))
+    if (!worker) throw new Error('the page has no inference worker')
+    await worker.evaluate('globalThis.__name = (f) => f')
+    const run: Record<PathName, () => Promise<Sample>> = { worker: () => viaWorker(peer), engine: () => inWorkerEngine(worker), direct: () => directCall(peer, 'direct'), bare: () => directCall(peer, 'bare') }
     const order: PathName[] = ['worker', 'direct', 'engine', 'bare']
     const { warmUps, runs } = PLAN[device]
     // WebGPU compiles its shaders on first use; WASM code gets optimised by the JIT.

@@ -295,6 +295,6 @@ export class TransformersEngine implements InferenceClient, EngineDiagnostics {
   }
 
   destroy(): void {
-    void this.unload().finally(() => this.yielder.close())
+    void this.unload()
   }
 }

@@ -5,6 +5,7 @@
  * so an abort message can reach the worker at all. Both run once per token,
  * so the streamer does O(1) decoding work per token.
  */
+import { createNextTask, type NextTask } from '../src/clock'
 
 /** What the streamer needs of a transformers.js tokenizer. */
 export interface Decoder {
@@ -101,8 +102,8 @@ export function measureSpeeds(promptTokens: number, startedAt: number, s: Pick<D
  * synchronously inside them, so without a real task boundary an `abort()`
  * posted by the page would wait in the queue until generation ended.
  *
- * A MessageChannel round trip: setTimeout(0) is clamped to 4 ms once nested
- * (a lot per token for a small model), and `scheduler.yield()`, though
+ * A MessageChannel round trip (createNextTask): setTimeout(0) is clamped to
+ * 4 ms once nested (a lot per token for a small model), and `scheduler.yield()`, though
  * cheaper (measured in the worker on the wasm fixture: a turn per token cost
  * about 10 % of the wall time against 20 % through MessageChannel), resumes
  * ahead of queued messages: the abort e2e test never saw its abort arrive.
@@ -110,19 +111,6 @@ export function measureSpeeds(promptTokens: number, startedAt: number, s: Pick<D
  * 2 ms) let an abort run on for a token or two more, which the abort e2e
  * test caught.
  */
-export function createYielder(): { yield(): Promise<void>; close(): void } {
-  const channel = new MessageChannel()
-  const waiting: (() => void)[] = []
-  channel.port1.onmessage = () => waiting.shift()?.()
-  return {
-    yield: () =>
-      new Promise<void>((resolve) => {
-        waiting.push(resolve)
-        channel.port2.postMessage(null)
-      }),
-    close: () => {
-      channel.port1.close()
-      for (const w of waiting.splice(0)) w()
-    },
-  }
+export function createYielder(next: NextTask = createNextTask()): { yield(): Promise<void> } {
+  return { yield: () => new Promise<void>((resolve) => next(resolve)) }
 }

@@ -31,16 +31,20 @@ describe('quorum verification in the seeded swarm', () => {
         const derived = deriveBoard(author.board.snapshot())
         expect(derived.get(root.id)?.task.quorum, where).toBe(2)
         expect(derived.get(root.id)?.status, `${where}: ${derived.get(root.id)?.failure ?? ''}`).toBe('done')
+        let passedSteps = 0
         for (const d of derived.values()) {
           if (d.task.kind !== 'research' || d.superseded || d.verification !== 'passed') continue
+          passedSteps++
           const key = d.accepted!.key
           const producer = d.accepted!.result.provenance.node
           const passes = [...derived.values()].filter((v) => v.task.verifies?.taskId === d.task.id && v.task.verifies.resultKey === key && v.accepted?.result.verdict === 'pass')
           const signers = new Set(passes.map((v) => v.accepted!.result.provenance.node))
           expect(signers.has(producer), `${where}: the producer passed its own step`).toBe(false)
-          expect(signers.size, `${where}: step ${d.task.id} passed by ${signers.size} key(s)`).toBeGreaterThanOrEqual(nodes >= 4 ? 2 : 1)
+          // "passed" needs the quorum's 2 different keys, none the producer (quorumOutcome), in a room of 3 as of 4.
+          expect(signers.size, `${where}: step ${d.task.id} passed by ${signers.size} key(s)`).toBeGreaterThanOrEqual(2)
           expect(passes.length, where).toBeGreaterThanOrEqual(2)
         }
+        expect(passedSteps, `${where}: no step passed its quorum, so nothing above was checked`).toBeGreaterThan(0)
       }, 60_000)
     }
   }

@@ -95,7 +95,6 @@ describe('token streaming', () => {
     expect(done).toBe(false)
     await yielded
     expect(done).toBe(true)
-    y.close()
   })
 })
 

@@ -166,8 +166,6 @@ export interface SybilObservations {
   readonly written: number
   readonly arrived: boolean
   readonly after: readonly TabView[]
-  /** Per tab, whether every task from before was listed done again within 120 s of `after`, and the answers then. */
-  readonly recovered: readonly { readonly done: boolean; readonly answers: Readonly<Record<string, string | null>> }[]
   readonly rejections: readonly (readonly BoardRejection[])[]
   readonly boardLog: readonly (readonly string[])[]
   readonly newTask: { ok: boolean; error?: string }
@@ -183,16 +181,6 @@ export async function sybilScenario(room: HonestRoom, hostile: Hostile, keys: nu
   const { nodes, written } = await hostile.call('sybil', keys)
   const arrived = await attackArrived(room, hostile, 'sybil')
   const after = await views(room)
-  const allDone = async (p: Page): Promise<boolean> => {
-    const listed = await listedTasks(p)
-    return tasksBefore.every((id) => listed.some((t) => t.id === id && t.status === 'done'))
-  }
-  const recovered = await Promise.all(
-    pages.map(async (p) => {
-      const done = await expect.poll(() => allDone(p), { timeout: 120_000 }).toBe(true).then(() => true, () => false)
-      return { done, answers: await finalAnswers(p) }
-    }),
-  )
   return {
     tasksBefore,
     answersBefore,
@@ -200,7 +188,6 @@ export async function sybilScenario(room: HonestRoom, hostile: Hostile, keys: nu
     written,
     arrived,
     after,
-    recovered,
     rejections: await Promise.all(pages.map(boardRejections)),
     boardLog: boardLogs(room, logsAt),
     newTask: await answered(room, 'A task after the sybils'),
