@@ -25,7 +25,12 @@
  *                            verification quorum (quorum.ts) ends k, record or not;
  *  - the current attempt is the first one no counted requeue ends; of several
  *    requeues that count for k, the one with the lowest signer id is k's end
- *    (its reason is what a failed task shows).
+ *    (its reason is what a failed task shows);
+ *  - the task gives up once maxAttempts attempts failed (error,
+ *    verification-failed), or once maxAttempts + CHURN_ALLOWANCE attempts
+ *    ended in all: an attempt whose holder left or froze (holder-lost,
+ *    claim-stale) says nothing about the task, so churn alone fails it only
+ *    much later (a task that crashes every tab that runs it still ends).
  * What this cannot stop, a key can still do to the attempts it wins: end them
  * (at most once per attempt it wins; it is then passed over while anyone else
  * claims), or hold one by beating forever without a result.
@@ -38,10 +43,27 @@ export interface Accepted {
   readonly result: TaskResult
 }
 
+/**
+ * Attempts ended by churn (a holder left or froze) that a task gets on top of
+ * maxAttempts. A busy machine freezes tabs for seconds at a time, and each
+ * freeze ends the attempt that tab held; measured on 6 tabs sharing 2 cores,
+ * one plan lost all 3 of its attempts that way with no tab of the swarm gone.
+ */
+export const CHURN_ALLOWANCE = 6
+
+/** The most attempts a task can have: its own failures are capped lower (maxAttempts), see authorizeAttempts. */
+export function attemptLimit(task: Pick<TaskSnapshot, 'maxAttempts'>): number {
+  return task.maxAttempts + CHURN_ALLOWANCE
+}
+
 export interface AttemptView {
-  /** The attempt now open: the first one no counted requeue ends (maxAttempts + 1 once they ran out). */
+  /** The attempt now open: the first one no counted requeue ends (one past the last ended attempt once the task gave up). */
   readonly current: number
-  /** winners[k - 1]: the winner of attempt k, for every opened attempt k ≤ min(current, maxAttempts). */
+  /** The task ran out of attempts: maxAttempts of them failed, or attemptLimit ended in all. */
+  readonly gaveUp: boolean
+  /** Ended attempts that failed by the task's own doing (error, verification-failed), not by churn. */
+  readonly failures: number
+  /** winners[k - 1]: the winner of attempt k, for every opened attempt k ≤ current (and ≤ attemptLimit). */
   readonly winners: readonly (NodeId | undefined)[]
   /** ended[k - 1]: the counted requeue that ended attempt k (deterministic choice among those that count). */
   readonly ended: readonly Requeue[]
@@ -160,8 +182,11 @@ export function authorizeAttempts(task: TaskSnapshot, board: BoardLookup): Attem
   let feedback: string | undefined
   const excluded = task.kind === 'verify' ? board.excludedVerifiers(task) : undefined
   const members = board.membersOf(task)
+  let failures = 0
+  let gaveUp = false
+  const limit = attemptLimit(task)
   let k = 1
-  for (; k <= task.maxAttempts; k++) {
+  for (; k <= limit; k++) {
     const winner = pickWinner(task.id, k, task.claims.values(), task.leases.values(), {
       ...(task.verifies ? { producer: task.verifies.producer } : {}),
       passedOver,
@@ -186,8 +211,14 @@ export function authorizeAttempts(task: TaskSnapshot, board: BoardLookup): Attem
     if (!ends) break
     ended.push(ends)
     if (winner) passedOver.add(winner)
+    if (ends.cause === 'error' || ends.cause === 'verification-failed') failures++
+    if (failures >= task.maxAttempts || k === limit) {
+      gaveUp = true
+      k++
+      break
+    }
   }
-  return { current: k, winners, ended, results, ...(feedback ? { feedback } : {}) }
+  return { current: k, gaveUp, failures, winners, ended, results, ...(feedback ? { feedback } : {}) }
 }
 
 /**

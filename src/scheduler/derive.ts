@@ -7,8 +7,9 @@
  * Which records count at all (a result only from its attempt's winner, a
  * requeue only when the records bear out its cause, …) is decided in
  * authorize.ts. On top of that:
- *  - the current attempt is the first one no counted requeue ended; attempts
- *    run out after maxAttempts → failed;
+ *  - the current attempt is the first one no counted requeue ended; when
+ *    attempts run out (authorize.ts: maxAttempts failures, or more attempts in
+ *    all where holders left or froze) → failed;
  *  - the accepted result: the counted result of the lowest attempt. For
  *    research only one whose verification passed, by a verifier that is not
  *    its producer, counts as "passed"; one whose verification failed for good,
@@ -162,7 +163,7 @@ class BoardIndex implements BoardLookup {
     if (verdict?.verdict === 'fail') return { slot, state: 'fail', reason: verdict.reason ?? 'no reason given', ...(signer ? { signer } : {}) }
     // A producer's own pass is no check at all: it leaves the result unverified (a lone tab still finishes).
     if (verdict?.verdict === 'pass') return { slot, state: signer === verify.verifies?.producer ? 'gave-up' : 'pass', ...(signer ? { signer } : {}) }
-    return { slot, state: this.attemptsOf(verify).current > verify.maxAttempts ? 'gave-up' : 'open' }
+    return { slot, state: this.attemptsOf(verify).gaveUp ? 'gave-up' : 'open' }
   }
 
   quorumOutcomeOf(task: TaskSnapshot, resultKey: string): QuorumOutcome {
@@ -297,9 +298,9 @@ function deriveTask(task: TaskSnapshot, superseded: boolean, board: BoardIndex, 
   const base = { task, attempt, superseded, authorized: view, ...(view.feedback ? { feedback: view.feedback } : {}), ...(excluded ? { excluded } : {}), ...(avoid && avoid.size > 0 ? { avoid } : {}) }
   const accepted = acceptedResult(task, view, board)
   if (accepted) return { ...base, status: 'done', accepted: accepted.accepted, ...(accepted.verification ? { verification: accepted.verification } : {}) }
-  if (attempt > task.maxAttempts) {
-    const last = view.ended[task.maxAttempts - 1]
-    return { ...base, attempt: task.maxAttempts, status: 'failed', failure: `gave up after ${task.maxAttempts} attempts: ${last?.reason ?? 'unknown'}` }
+  if (view.gaveUp) {
+    const last = view.ended[view.ended.length - 1]
+    return { ...base, attempt: view.ended.length, status: 'failed', failure: `gave up after ${view.ended.length} attempts: ${last?.reason ?? 'unknown'}` }
   }
   const winner = view.winners[attempt - 1]
   // A tiebreak slot waits until the first k verifiers disagree (quorum.ts).
@@ -411,7 +412,7 @@ function countsUnder(board: BoardIndex, parent: TaskSnapshot, child: TaskSnapsho
   const first = view.results[0]
   if (first) return first.key === resultKey
   const key = parseResultKey(resultKey)
-  return key !== undefined && key.attempt === view.current && key.attempt <= parent.maxAttempts && view.winners[key.attempt - 1] === key.node
+  return key !== undefined && key.attempt === view.current && !view.gaveUp && view.winners[key.attempt - 1] === key.node
 }
 
 function acceptedResult(

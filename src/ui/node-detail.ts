@@ -35,7 +35,7 @@ export function createNodeDetail(): NodeDetailView {
       const verifications = [...derived.values()].filter((v) => v.task.verifies?.taskId === t.id)
       replaceChildren(element, [
         h('h2', {}, `${t.role ?? 'task'} · ${t.title}`),
-        h('div', { class: 'muted small' }, `${d.status}${d.verification ? ` (${d.verification})` : ''} · attempt ${d.attempt} of ${t.maxAttempts} · ${t.id}`),
+        h('div', { class: 'muted small' }, `${d.status}${d.verification ? ` (${d.verification})` : ''} · attempt ${d.attempt}${failuresLine(d, t.maxAttempts)} · ${t.id}`),
         d.failure ? h('div', { class: 'error' }, d.failure) : null,
         h('h3', {}, 'Prompt'),
         h('pre', { class: 'detail-text' }, t.prompt),
@@ -89,4 +89,10 @@ export function provenanceLine(p: Provenance, reputation?: Reputation): HTMLElem
     signerLabel(p.name, p.node, reputation),
     ` · ${p.completionTokens} tokens in ${secs}s · ${p.tokensPerSec.toFixed(1)} tok/s`,
   )
+}
+
+/** Attempts ended by churn don't count against the task (authorize.ts), so only its own failures are shown against the limit. */
+function failuresLine(d: DerivedTask, maxAttempts: number): string {
+  const failures = d.authorized?.failures ?? 0
+  return failures > 0 ? ` (${failures} of ${maxAttempts} failures allowed)` : ''
 }

@@ -35,6 +35,29 @@ async function holders(page: Page): Promise<string[]> {
   })
 }
 
+/** On failure: what each survivor derives for the unfinished roots, who it sees, and its scheduler's log lines about them. */
+async function printWhyNotDone(survivors: readonly KillablePeer[], ids: readonly string[], killed: ReadonlySet<number>): Promise<void> {
+  console.log('killed:', [...killed].map((i) => ids[i]))
+  for (const p of survivors) {
+    const report = await p.page
+      .evaluate(() => {
+        type D = { id: string; rootId: string; kind: string; status: string; superseded: boolean }
+        const w = window as unknown as { __mindos: { derived(): D[]; records(): Record<string, unknown>; peers(): string[]; identity: { id: string } } }
+        const all = w.__mindos.derived()
+        const stuck = new Set(all.filter((d) => d.kind === 'root' && d.status !== 'done').map((d) => d.id))
+        const records = w.__mindos.records()
+        return {
+          self: w.__mindos.identity.id,
+          peers: w.__mindos.peers(),
+          tasks: all.filter((d) => stuck.has(d.rootId) && !d.superseded).map((d) => ({ ...d, records: records[d.id] })),
+        }
+      })
+      .catch((e: unknown) => ({ error: String(e) }))
+    console.log('survivor report:', JSON.stringify(report, null, 1))
+    console.log('survivor log tail:\n' + p.logs.filter((l) => l.includes('[swarm:scheduler]')).slice(-60).join('\n'))
+  }
+}
+
 interface Ended {
   taskId: string
   rootId: string
@@ -89,9 +112,14 @@ test('2 of 6 tabs SIGKILLed during an 8-task workload: all 8 end done, none lost
     const survivors = peers.filter((_, i) => !killed.has(i))
 
     // Every task ends done on every surviving tab; none is lost or failed.
-    for (const p of survivors) {
-      await expect(p.page.getByTestId('task')).toHaveCount(PROMPTS.length, { timeout: 60_000 })
-      await expect(p.page.locator('[data-testid="task"][data-status="done"]')).toHaveCount(PROMPTS.length, { timeout: 600_000 })
+    try {
+      for (const p of survivors) {
+        await expect(p.page.getByTestId('task')).toHaveCount(PROMPTS.length, { timeout: 60_000 })
+        await expect(p.page.locator('[data-testid="task"][data-status="done"]')).toHaveCount(PROMPTS.length, { timeout: 600_000 })
+      }
+    } catch (err) {
+      await printWhyNotDone(survivors, ids, killed)
+      throw err
     }
 
     // The killed tabs' attempts were ended by survivors, with a reason, and the graph shows the next attempt.

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { recordKey, type Requeue, type TaskId, type TaskSnapshot } from '../../src/board/dag-schema'
 import { seededRandom, type Random } from '../../src/clock'
 import type { NodeId } from '../../src/mesh/protocol'
+import { attemptLimit } from '../../src/scheduler/authorize'
 import { deriveBoard, fitsOrigin, splitOrigin, type DerivedTask } from '../../src/scheduler/derive'
 import { A, B, C, D, Graph, ROOT, claim, lease, nid, result, snap, staticTask, summary, tid, twoSteps, threeSteps } from './task-fixtures'
 
@@ -113,7 +114,8 @@ function checkInvariants(derived: ReadonlyMap<TaskId, DerivedTask>): void {
   for (const d of derived.values()) {
     const t = d.task
     if (t.kind === 'root') continue
-    expect(d.attempt, `${t.id} attempt`).toBeLessThanOrEqual(t.maxAttempts)
+    expect(d.attempt, `${t.id} attempt`).toBeLessThanOrEqual(attemptLimit(t))
+    expect(d.authorized?.failures ?? 0, `${t.id} failures`).toBeLessThanOrEqual(t.maxAttempts)
     if (d.accepted) {
       const k = d.accepted.result.attempt
       expect(d.accepted.result.provenance.node, `${t.id}: accepted result from the winner of attempt ${k}`).toBe(d.authorized?.winners[k - 1])

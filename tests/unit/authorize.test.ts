@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest'
 import type { TaskId } from '../../src/board/dag-schema'
 import type { NodeId } from '../../src/mesh/protocol'
 import { claimScore, deriveBoard, pickWinner, refutableBy } from '../../src/scheduler/derive'
+import { CHURN_ALLOWANCE, attemptLimit } from '../../src/scheduler/authorize'
 import { verifyNodeFor } from '../../src/scheduler/graph-builders'
 import { A, B, C, D, Graph, ROOT, claim, deriveOne, identity, lease, nid, requeue, result, snap, staticTask, tid, twoSteps } from './task-fixtures'
 
@@ -197,6 +198,57 @@ describe('rule 3: a requeue counts only when the records bear out its cause', ()
   })
 })
 
+describe('churn does not use up a task\'s attempts', () => {
+  // Each attempt k won by a different node whose lease (beat 0) went silent and was re-queued for it.
+  const churned = (attempts: number, cause: 'holder-lost' | 'claim-stale' = 'holder-lost') => {
+    const nodes = Array.from({ length: attempts }, (_, i) => nid(`node-c${String(i).padStart(3, '0')}-0000`))
+    return {
+      claims: nodes.map((n, i) => claim(n, i + 1)),
+      leases: cause === 'holder-lost' ? nodes.map((n, i) => lease(n, i + 1, 0)) : [],
+      requeues: nodes.map((n, i) => requeue(i + 1, { cause, by: D, lastBeat: cause === 'holder-lost' ? 0 : -1, reason: `the lease of ${n.slice(5, 9)} expired` })),
+    }
+  }
+
+  it('keeps a task open after maxAttempts attempts whose holders left or froze (6 tabs on 2 cores did this to a plan)', () => {
+    const task = { ...synthTask, maxAttempts: 3 }
+    for (const cause of ['holder-lost', 'claim-stale'] as const) {
+      const d = deriveOne(task, churned(3, cause))
+      expect(d, cause).toMatchObject({ status: 'ready', attempt: 4 })
+      expect(d.authorized).toMatchObject({ gaveUp: false, failures: 0 })
+    }
+  })
+
+  it('gives up once maxAttempts + CHURN_ALLOWANCE attempts ended, so a task that kills every tab still ends', () => {
+    const task = { ...synthTask, maxAttempts: 3 }
+    expect(attemptLimit(task)).toBe(3 + CHURN_ALLOWANCE)
+    expect(deriveOne(task, churned(attemptLimit(task) - 1))).toMatchObject({ status: 'ready', attempt: attemptLimit(task) })
+    const d = deriveOne(task, churned(attemptLimit(task)))
+    expect(d).toMatchObject({ status: 'failed', attempt: attemptLimit(task) })
+    expect(d.failure).toMatch(new RegExp(`^gave up after ${attemptLimit(task)} attempts: the lease of c008 expired$`))
+  })
+
+  it('counts only errors and failed verifications against maxAttempts, churn or not in between', () => {
+    const task = { ...synthTask, maxAttempts: 2 }
+    const recs = {
+      claims: [claim(A, 1), claim(B, 2), claim(C, 3)],
+      leases: [lease(B, 2, 4)],
+      requeues: [requeue(1, { by: A }), requeue(2, { cause: 'holder-lost', by: D, lastBeat: 4 })],
+    }
+    expect(deriveOne(task, recs)).toMatchObject({ status: 'claimed', attempt: 3, winner: C, authorized: { failures: 1, gaveUp: false } })
+    const failed = deriveOne(task, { ...recs, requeues: [...recs.requeues, requeue(3, { by: C, reason: 'empty reply' })] })
+    expect(failed).toMatchObject({ status: 'failed', attempt: 3, failure: 'gave up after 3 attempts: empty reply', authorized: { failures: 2, gaveUp: true } })
+  })
+
+  it('ignores a result for an attempt past the limit', () => {
+    const task = { ...synthTask, maxAttempts: 1 }
+    const recs = churned(attemptLimit(task))
+    const late = nid('node-late-0000')
+    const d = deriveOne(task, { ...recs, claims: [...recs.claims, claim(late, attemptLimit(task) + 1)], results: [result(late, attemptLimit(task) + 1)] })
+    expect(d).toMatchObject({ status: 'failed' })
+    expect(d.accepted).toBeUndefined()
+  })
+})
+
 describe('winners of ended attempts are passed over', () => {
   it('ranks the winner of an ended attempt after every other node of the next attempt, lease or not', () => {
     const [first, second] = byScore(T, 2, [A, H])
@@ -222,7 +274,7 @@ describe('winners of ended attempts are passed over', () => {
     }
     const d = deriveOne(synthTask, recs)
     // B won attempt 2 (H is passed over), and until B leases, H's requeue of it stands...
-    expect(d.authorized?.winners).toEqual([H, B, H])
+    expect(d.authorized?.winners.slice(0, 3)).toEqual([H, B, H])
     expect(refutableBy(d.authorized!, 2, B)).toBe(true)
     // ...so B leases anyway (the scheduler's settle), which refutes it: attempt 2 is B's.
     expect(deriveOne(synthTask, { ...recs, leases: [lease(B, 2)] })).toMatchObject({ status: 'running', attempt: 2, winner: B })
