@@ -45,7 +45,7 @@ describe('rule 1: a result counts only from the winner of its attempt', () => {
     expect(d.accepted).toBeUndefined()
   })
 
-  it('ignores a result for an attempt beyond maxAttempts', () => {
+  it('ignores a result for an attempt after the task ran out of attempts (maxAttempts errors)', () => {
     const task = { ...synthTask, maxAttempts: 1 }
     const d = deriveOne(task, { claims: [claim(A), claim(H, 2)], requeues: [requeue(1)], results: [result(H, 2)] })
     expect(d).toMatchObject({ status: 'failed', attempt: 1 })
