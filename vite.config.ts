@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { defineConfig } from 'vite'
 import { VitePWA } from 'vite-plugin-pwa'
+import { CROSS_ORIGIN_ISOLATION_HEADERS } from './signaling-server/isolation'
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string }
 
@@ -61,8 +62,11 @@ export default defineConfig({
       },
     }),
   ],
+  // The same headers as the Node server's, so `npm run dev` pages get a SharedArrayBuffer too (signaling-server/isolation.ts).
+  preview: { headers: { ...CROSS_ORIGIN_ISOLATION_HEADERS } },
   server: {
     host: '127.0.0.1',
+    headers: { ...CROSS_ORIGIN_ISOLATION_HEADERS },
     proxy: {
       '/signal': { target: `ws://127.0.0.1:${process.env.SIGNAL_PORT ?? 8787}`, ws: true },
       '/healthz': `http://127.0.0.1:${process.env.SIGNAL_PORT ?? 8787}`,

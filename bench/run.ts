@@ -42,7 +42,7 @@ import { benchFailover } from './failover'
  * runs); whichever path ran while they did looked slower.
  * WebGPU on SwiftShader needs seconds per run: fewer.
  */
-const PLAN = { wasm: { warmUps: 20, runs: 40 }, webgpu: { warmUps: 1, runs: 3 } } as const
+const PLAN = { wasm: { warmUps: 40, runs: 120 }, webgpu: { warmUps: 1, runs: 3 } } as const
 /** The node panel's conversation (src/ui/node-panel.ts, greedy), so every path decodes exactly the same tokens. */
 const SYSTEM = 'You are a helpful, concise assistant.'
 const PROMPT = 'What is the swarm?'
@@ -58,11 +58,13 @@ interface Summary extends Sample {
   readonly tpsRange: readonly [number, number]
 }
 
-type PathName = 'bare' | 'direct' | 'engine' | 'worker'
+type PathName = 'bare' | 'direct' | 'engine' | 'client' | 'worker'
 interface DeviceResult {
   readonly paths: Record<PathName, Summary>
-  /** Median over rounds of (worker wall / direct wall), (worker / bare), (engine / direct) and (worker / engine), with the quartiles. */
-  readonly ratio: { readonly direct: Quartiles; readonly bare: Quartiles; readonly engineVsDirect: Quartiles; readonly pageVsEngine: Quartiles }
+  /** Medians over rounds of per-round wall-time ratios, with the quartiles: client and try box against direct, try box against bare, engine against direct, try box against engine. */
+  readonly ratio: { readonly client: Quartiles; readonly direct: Quartiles; readonly bare: Quartiles; readonly engineVsDirect: Quartiles; readonly pageVsEngine: Quartiles }
+  /** Whether the page could share memory with its worker: the abort flag (src/inference/abort-flag.ts) replaces a turn per token only then. */
+  readonly isolated: boolean
 }
 type Quartiles = readonly [number, number, number]
 
@@ -172,11 +174,37 @@ async function inWorkerEngine(worker: Worker): Promise<Sample> {
   return worker.evaluate(
     async ({ SYSTEM, PROMPT, MAX_TOKENS }) => {
       const service = (self as unknown as { __mindosInference: { generate(r: unknown): Promise<{ ok: boolean; value: { usage: { completionTokens: number; decodeTokensPerSec: number } } }> } }).__mindosInference
+      // As the page's client does (src/inference/abort-flag.ts): a shared abort flag when the worker is cross-origin isolated.
+      const abortFlag = self.crossOriginIsolated ? { abortFlag: new Int32Array(new SharedArrayBuffer(4)) } : {}
       const t0 = performance.now()
-      const r = await service.generate({ messages: [{ role: 'system', content: SYSTEM }, { role: 'user', content: PROMPT }], maxTokens: MAX_TOKENS, temperature: 0, runId: `bench-${Math.random().toString(36).slice(2)}` })
+      const r = await service.generate({ messages: [{ role: 'system', content: SYSTEM }, { role: 'user', content: PROMPT }], maxTokens: MAX_TOKENS, temperature: 0, runId: `bench-${Math.random().toString(36).slice(2)}`, ...abortFlag })
       const wallMs = performance.now() - t0
       if (!r.ok) throw new Error('the engine failed inside the worker')
       return { tokens: r.value.usage.completionTokens, decodeTps: r.value.usage.decodeTokensPerSec, wallMs }
+    },
+    { SYSTEM, PROMPT, MAX_TOKENS },
+  )
+}
+
+/**
+ * The worker + InferenceClient path itself, without the try box: the page's
+ * own client (`window.__mindos.inference`, the one the roles use) called with
+ * the try box's request, its text appended to a visible box exactly as the
+ * direct call does (bench-direct-output, set up by loadDirect). No engine
+ * state changes, so no panel re-renders or presence updates: what the
+ * worker boundary costs, not what showing the run's state costs.
+ */
+async function viaClient(peer: Peer): Promise<Sample> {
+  return peer.page.evaluate(
+    async ({ SYSTEM, PROMPT, MAX_TOKENS }) => {
+      type Client = { generate(r: unknown, onToken: (d: string) => void): Promise<{ usage: { completionTokens: number; decodeTokensPerSec: number } }> }
+      const client = (window as unknown as { __mindos: { inference: Client } }).__mindos.inference
+      const sink = document.querySelector<HTMLElement>('[data-testid="bench-direct-output"]')!
+      const t0 = performance.now()
+      const text = document.createTextNode('')
+      sink.replaceChildren(text)
+      const r = await client.generate({ messages: [{ role: 'system', content: SYSTEM }, { role: 'user', content: PROMPT }], maxTokens: MAX_TOKENS, temperature: 0, runId: `bench-${Math.random().toString(36).slice(2)}` }, (d) => text.appendData(d))
+      return { tokens: r.usage.completionTokens, decodeTps: r.usage.decodeTokensPerSec, wallMs: performance.now() - t0 }
     },
     { SYSTEM, PROMPT, MAX_TOKENS },
   )
@@ -198,12 +226,13 @@ async function benchDevice(url: string, device: 'wasm' | 'webgpu', libUrl: strin
     const worker = peer.page.workers().find((w) => w.url().includes('inference.worker'))
     if (!worker) throw new Error('the page has no inference worker')
     await worker.evaluate('globalThis.__name = (f) => f')
-    const run: Record<PathName, () => Promise<Sample>> = { worker: () => viaWorker(peer), engine: () => inWorkerEngine(worker), direct: () => directCall(peer, 'direct'), bare: () => directCall(peer, 'bare') }
-    const order: PathName[] = ['worker', 'direct', 'engine', 'bare']
+    const isolated = await peer.page.evaluate(() => self.crossOriginIsolated)
+    const run: Record<PathName, () => Promise<Sample>> = { worker: () => viaWorker(peer), client: () => viaClient(peer), engine: () => inWorkerEngine(worker), direct: () => directCall(peer, 'direct'), bare: () => directCall(peer, 'bare') }
+    const order: PathName[] = ['worker', 'direct', 'client', 'engine', 'bare']
     const { warmUps, runs } = PLAN[device]
     // WebGPU compiles its shaders on first use; WASM code gets optimised by the JIT.
     for (let i = 0; i < warmUps; i++) for (const p of order) await run[p]()
-    const samples: Record<PathName, Sample[]> = { worker: [], direct: [], engine: [], bare: [] }
+    const samples: Record<PathName, Sample[]> = { worker: [], client: [], direct: [], engine: [], bare: [] }
     for (let i = 0; i < runs; i++) {
       const round: Partial<Record<PathName, Sample>> = {}
       for (let k = 0; k < order.length; k++) {
@@ -218,8 +247,9 @@ async function benchDevice(url: string, device: 'wasm' | 'webgpu', libUrl: strin
     }
     const per = (a: PathName, b: PathName) => quartiles(samples[a].map((w, i) => w.wallMs / samples[b][i]!.wallMs))
     return {
-      paths: { bare: pick(samples.bare), direct: pick(samples.direct), engine: pick(samples.engine), worker: pick(samples.worker) },
-      ratio: { direct: per('worker', 'direct'), bare: per('worker', 'bare'), engineVsDirect: per('engine', 'direct'), pageVsEngine: per('worker', 'engine') },
+      paths: { bare: pick(samples.bare), direct: pick(samples.direct), engine: pick(samples.engine), client: pick(samples.client), worker: pick(samples.worker) },
+      ratio: { client: per('client', 'direct'), direct: per('worker', 'direct'), bare: per('worker', 'bare'), engineVsDirect: per('engine', 'direct'), pageVsEngine: per('worker', 'engine') },
+      isolated,
     }
   } finally {
     await closeAll([peer])
@@ -240,18 +270,22 @@ function table(results: Record<'wasm' | 'webgpu', DeviceResult>): string {
     row('wasm', 'bare model.generate (no prompt, no text)', wasm.paths.bare),
     row('wasm', 'direct (page main thread, text shown)', wasm.paths.direct),
     row('wasm', 'our engine in the worker, no page', wasm.paths.engine),
-    row('wasm', 'worker + InferenceClient (try box)', wasm.paths.worker),
+    row('wasm', 'worker + InferenceClient, text shown', wasm.paths.client),
+    row('wasm', 'the try box (client + panel + state)', wasm.paths.worker),
     row('webgpu', 'bare model.generate (no prompt, no text)', webgpu.paths.bare),
     row('webgpu', 'direct (page main thread, text shown)', webgpu.paths.direct),
     row('webgpu', 'our engine in the worker, no page', webgpu.paths.engine),
-    row('webgpu', 'worker + InferenceClient (try box)', webgpu.paths.worker),
+    row('webgpu', 'worker + InferenceClient, text shown', webgpu.paths.client),
+    row('webgpu', 'the try box (client + panel + state)', webgpu.paths.worker),
     '',
     'Worker overhead, wall time, median of per-round ratios (quartiles):',
-    `  worker + InferenceClient vs direct    wasm ${q(wasm.ratio.direct)}   webgpu ${q(webgpu.ratio.direct)}`,
-    `  worker + InferenceClient vs bare      wasm ${q(wasm.ratio.bare)}   webgpu ${q(webgpu.ratio.bare)}`,
+    `  worker + InferenceClient vs direct    wasm ${q(wasm.ratio.client)}   webgpu ${q(webgpu.ratio.client)}`,
+    `  the try box vs direct                 wasm ${q(wasm.ratio.direct)}   webgpu ${q(webgpu.ratio.direct)}`,
+    `  the try box vs bare                   wasm ${q(wasm.ratio.bare)}   webgpu ${q(webgpu.ratio.bare)}`,
     `  split: engine in worker vs direct     wasm ${q(wasm.ratio.engineVsDirect)}   webgpu ${q(webgpu.ratio.engineVsDirect)}`,
     `  split: try box vs engine in worker    wasm ${q(wasm.ratio.pageVsEngine)}   webgpu ${q(webgpu.ratio.pageVsEngine)}`,
     `  webgpu vs wasm, decode tok/s through our worker: ${x(webgpu.paths.worker.decodeTps / wasm.paths.worker.decodeTps)}`,
+    `  page cross-origin isolated (shared abort flag, no event-loop turn per token): wasm ${wasm.isolated ? 'yes' : 'NO'}, webgpu ${webgpu.isolated ? 'yes' : 'NO'}`,
     ...(tokens.size > 1 ? ['  (!) token counts differ between paths: compare tok/s, not wall time'] : []),
   ].join('\n')
 }

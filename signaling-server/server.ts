@@ -20,6 +20,7 @@ import { WebSocketServer } from 'ws'
 import type { Clock } from '../src/clock'
 import { createLogger } from '../src/log'
 import type { SignalingLimits } from './limits'
+import { CROSS_ORIGIN_ISOLATION_HEADERS } from './isolation'
 import { PerIpCounter, hardPayloadCap, resolveLimits } from './limits'
 import { PROMETHEUS_CONTENT_TYPE, RejectReason, SignalingMetrics, renderPrometheus } from './metrics'
 import { SIGNALING_PROTOCOL_VERSION } from './protocol'
@@ -62,6 +63,12 @@ export interface SwarmServerOptions {
   readonly tls?: { readonly cert: string; readonly key: string }
   /** The local CA certificate (PEM) behind a self-made `tls`: served at /ca.pem so a phone can install it. */
   readonly caCert?: string
+  /**
+   * Default true: COOP/COEP on every response (isolation.ts). `false` is for
+   * a host that must embed the app cross-origin, and for the tests of the
+   * path a page takes when it is not isolated.
+   */
+  readonly crossOriginIsolation?: boolean
 }
 
 export interface SwarmServer {
@@ -132,6 +139,7 @@ export async function startSwarmServer(opts: SwarmServerOptions = {}): Promise<S
   })
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (opts.crossOriginIsolation !== false) for (const [name, value] of Object.entries(CROSS_ORIGIN_ISOLATION_HEADERS)) res.setHeader(name, value)
     const pathname = (req.url ?? '/').split('?')[0]
     const readOnly = req.method === 'GET' || req.method === 'HEAD'
     if (pathname === '/healthz' && readOnly) {

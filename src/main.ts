@@ -279,7 +279,7 @@ async function start(root: HTMLElement): Promise<void> {
     })
   }
   // Devtools and e2e diagnostics only; nothing in the app reads it.
-  ;(window as unknown as { __mindos?: unknown }).__mindos = { mesh: () => mesh.debugSnapshot(), tasks: () => debugBoard(board), records: () => debugRecords(board), derived: () => debugDerived(board.snapshot()), peers: () => mesh.peers().map((p) => p.presence.id), identity, doc, board }
+  ;(window as unknown as { __mindos?: unknown }).__mindos = { mesh: () => mesh.debugSnapshot(), tasks: () => debugBoard(board), records: () => debugRecords(board), derived: () => debugDerived(board.snapshot()), peers: () => mesh.peers().map((p) => p.presence.id), identity, doc, board, inference: client }
   log.info(`joined room "${params.room}" as ${identity.name} (${identity.id})`)
 }
 

@@ -26,7 +26,7 @@ import { loadXGrammar, type XGrammar } from './json-grammar'
 import { TransformersGrammar } from './transformers-grammar'
 import { runGeneration, runFirstLogits, type LoadedModel } from './transformers-run'
 import { LoadProgressTracker } from './transformers-progress'
-import { createYielder } from './transformers-stream'
+import { StepGate } from './transformers-stream'
 
 const log = createLogger('inference')
 
@@ -73,9 +73,9 @@ export class TransformersEngine implements InferenceClient, EngineDiagnostics {
   private probed: Promise<CapabilityProbe> | null = null
   private loaded: (LoadedModel & { readonly record: TransformersRecord; readonly grammar: TransformersGrammar }) | null = null
   private loading: { cancelled: boolean; readonly abort: AbortController } | null = null
-  private run: { readonly runId: string; cancel(): void } | null = null
+  private run: { readonly runId: string; readonly abortFlag: Int32Array | null; cancel(): void } | null = null
   private lastIds: readonly number[] = []
-  private readonly yielder = createYielder()
+  private readonly gate = new StepGate()
 
   private constructor(
     private readonly lib: Transformers,
@@ -169,10 +169,11 @@ export class TransformersEngine implements InferenceClient, EngineDiagnostics {
     const imEnd = tokenizer.get_vocab().get('<|im_end|>')
     if (typeof imEnd === 'number') eos.add(imEnd)
     if (typeof tokenizer.eos_token_id === 'number') eos.add(tokenizer.eos_token_id)
-    // Give the worker's event loop a turn before each decoding step (see createYielder) so abort() arrives.
+    // Before each decoding step: read the run's abort flag, and give the worker's event loop a turn when one is due (StepGate).
     const forward = model.forward.bind(model)
     model.forward = async (inputs: unknown) => {
-      await this.yielder.yield()
+      const run = this.run
+      await this.gate.beforeStep(run?.abortFlag ?? null, () => run?.cancel())
       return forward(inputs)
     }
     return { model, tokenizer, eos: [...eos] }
@@ -201,7 +202,7 @@ export class TransformersEngine implements InferenceClient, EngineDiagnostics {
     const runId = request.runId ?? `run-${Date.now().toString(36)}`
     let cancelled = false
     let stop: () => void = () => {}
-    const run = { runId, cancel: () => ((cancelled = true), stop()) }
+    const run = { runId, abortFlag: request.abortFlag ?? null, cancel: () => ((cancelled = true), stop()) }
     this.run = run
     const onSignal = (): void => run.cancel()
     request.signal?.addEventListener('abort', onSignal, { once: true })

@@ -22,7 +22,9 @@ export function loadTransformers(fetchImpl: typeof fetch): Promise<Transformers>
     if (wasm) {
       // Only the .wasm is overridden: ORT then uses the JS glue embedded in its own bundle (same origin).
       wasm.wasmPaths = { wasm: new URL(ortWasmUrl, globalThis.location?.href ?? 'http://localhost/').href }
-      // Threads need SharedArrayBuffer, i.e. cross-origin isolation, which this app does not set up.
+      // One thread, deliberately, although the page is now cross-origin isolated (for the shared abort flag,
+      // src/inference/abort-flag.ts) and ORT could start a thread pool: unmeasured, and on a small machine the
+      // extra threads would compete with the page and the other tabs of the swarm.
       wasm.numThreads = 1
       wasm.proxy = false
     }

@@ -6,6 +6,7 @@
  * so the streamer does O(1) decoding work per token.
  */
 import { createNextTask, type NextTask } from '../src/clock'
+import { isAbortFlagRaised } from '../src/inference/abort-flag'
 
 /** What the streamer needs of a transformers.js tokenizer. */
 export interface Decoder {
@@ -97,20 +98,47 @@ export function measureSpeeds(promptTokens: number, startedAt: number, s: Pick<D
 }
 
 /**
- * Resolves on a fresh task of the worker's event loop. transformers.js's
- * generate loop only awaits promises, and ONNX Runtime's WASM backend runs
- * synchronously inside them, so without a real task boundary an `abort()`
- * posted by the page would wait in the queue until generation ended.
+ * Runs before every decoding step and decides whether the worker's event
+ * loop gets a task turn. transformers.js's generate loop only awaits
+ * promises, and ONNX Runtime's WASM backend runs synchronously inside them,
+ * so without a real task boundary a message posted by the page (`abort()`,
+ * `unload()`, `stats()`) waits in the queue until generation ends.
  *
- * A MessageChannel round trip (createNextTask): setTimeout(0) is clamped to
- * 4 ms once nested (a lot per token for a small model), and `scheduler.yield()`, though
- * cheaper (measured in the worker on the wasm fixture: a turn per token cost
- * about 10 % of the wall time against 20 % through MessageChannel), resumes
- * ahead of queued messages: the abort e2e test never saw its abort arrive.
- * One turn per token, deliberately: skipping turns (tried: at most one per
- * 2 ms) let an abort run on for a token or two more, which the abort e2e
- * test caught.
+ * - A run without a shared abort flag (the page is not cross-origin
+ *   isolated, see src/inference/abort-flag.ts) takes a turn before every
+ *   step, so its abort message lands within one token. That turn is a
+ *   MessageChannel round trip (createNextTask): setTimeout(0) is clamped to
+ *   4 ms once nested, and `scheduler.yield()`, though cheaper, resumes ahead
+ *   of queued messages (the abort e2e test never saw its abort arrive). It
+ *   cost 10–20 % of the wall time on the wasm fixture; skipping turns instead
+ *   (tried: at most one per 2 ms) let an abort run on for a token or two.
+ * - A run with a flag reads it before every step (`onRaised` stops the run
+ *   within that step, exactly as the abort message would) and takes a turn
+ *   only when `turnEveryMs` has passed since the last one, so every other
+ *   message still gets in within about that long.
  */
-export function createYielder(next: NextTask = createNextTask()): { yield(): Promise<void> } {
-  return { yield: () => new Promise<void>((resolve) => next(resolve)) }
+export const TURN_EVERY_MS = 50
+
+export class StepGate {
+  private lastTurnAt = Number.NEGATIVE_INFINITY
+
+  constructor(
+    private readonly next: NextTask = createNextTask(),
+    private readonly now: () => number = () => performance.now(),
+    private readonly turnEveryMs: number = TURN_EVERY_MS,
+  ) {}
+
+  /** Resolves when the step may run; synchronous (undefined) when no turn is due. */
+  beforeStep(abortFlag: Int32Array | null, onRaised: () => void): Promise<void> | undefined {
+    if (abortFlag) {
+      if (isAbortFlagRaised(abortFlag)) onRaised()
+      if (this.now() - this.lastTurnAt < this.turnEveryMs) return undefined
+    }
+    return new Promise<void>((resolve) =>
+      this.next(() => {
+        this.lastTurnAt = this.now()
+        resolve()
+      }),
+    )
+  }
 }

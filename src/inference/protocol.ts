@@ -17,8 +17,11 @@ import { InferenceError, isInferenceErrorCode, type InferenceErrorCode } from '.
 import type { TransformersDevice } from './engine-choice'
 import type { CacheEntry, CapabilityProbe, EngineKind, EngineStats, GenerateRequest, GenerateResult, LoadProgress, ModelInfo } from './types'
 
-/** 2: streamed text moved from a per-token comlink callback to batched DeltaMessage posts. */
-export const PROTOCOL_VERSION = 2
+/**
+ * 2: streamed text moved from a per-token comlink callback to batched DeltaMessage posts.
+ * 3: generate may carry a shared abort flag (abort-flag.ts).
+ */
+export const PROTOCOL_VERSION = 3
 
 /**
  * One batch of streamed text for run `runId`. `seq` counts a run's batches

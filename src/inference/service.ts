@@ -11,6 +11,7 @@ import { releaseProxy } from 'comlink'
 import { systemClock, type Clock } from '../clock'
 import { InferenceError } from '../errors'
 import { createLogger } from '../log'
+import { isAbortFlag } from './abort-flag'
 import { DeltaBatcher, DELTA_BATCH_MS } from './delta-batcher'
 import { autoDevice, webllmFallback, type TransformersDevice } from './engine-choice'
 import { PROTOCOL_VERSION, deltaMessage, errorReply, ok, type DeltaMessage, type EngineDiagnostics, type InferenceService, type InitOptions, type Reply } from './protocol'
@@ -159,6 +160,9 @@ export function createInferenceService(factories: EngineFactories, stream: Strea
     generate: (request) =>
       wrap(async () => {
         const runId = str(request?.runId, 'runId')
+        if (request.abortFlag !== undefined && !isAbortFlag(request.abortFlag)) {
+          throw new InferenceError('BAD_REQUEST', 'abortFlag must be an Int32Array of length 1 over a SharedArrayBuffer.')
+        }
         const batcher = new DeltaBatcher((text, seq) => postDelta(deltaMessage(runId, seq, text)), clock, stream.batchMs ?? DELTA_BATCH_MS)
         try {
           return await need().generate(request, (d) => {

@@ -71,6 +71,13 @@ export interface GenerateRequest {
   /** Caller-chosen id so `abort(runId)` can target this run. */
   readonly runId?: string
   readonly signal?: AbortSignal
+  /**
+   * A shared flag (abort-flag.ts) the caller raises to stop the run without
+   * waiting for a message to get through. Set by the worker client when the
+   * page is cross-origin isolated; engines that decode synchronously check it
+   * between tokens, the others ignore it (the abort message still comes).
+   */
+  readonly abortFlag?: Int32Array
 }
 
 export interface GenerateUsage {

@@ -2,8 +2,9 @@
  * Main-thread InferenceClient backed by the inference worker
  * (workers/inference.worker.ts, which hosts WebLLM or the simulated engine).
  * Turns `{ ok: false }` replies into thrown InferenceError, validates every
- * reply (the worker is untrusted), maps `request.signal` to `abort(runId)`,
- * and fails pending calls if the worker dies instead of letting them hang.
+ * reply (the worker is untrusted), maps `request.signal` to `abort(runId)`
+ * (raising the run's shared abort flag first, when the page can share
+ * memory: abort-flag.ts), and fails pending calls if the worker dies instead of letting them hang.
  * Streamed text arrives as batched DeltaMessages on the same endpoint
  * (protocol.ts), routed by runId to the run's `onToken`.
  */
@@ -11,6 +12,7 @@ import * as Comlink from 'comlink'
 import { InferenceError } from '../errors'
 import { createLogger } from '../log'
 import { PROTOCOL_VERSION, isDeltaMessage, looksLikeDeltaMessage, toInitOptions, unwrapReply, type InferenceService, type InitOptions, type Reply } from './protocol'
+import { createAbortFlag, raiseAbortFlag } from './abort-flag'
 import * as guards from './reply-guards'
 import type { GenerateRequest, GenerateResult, InferenceClient, LoadProgress } from './types'
 
@@ -29,7 +31,13 @@ function newRunId(): string {
   return uuid ?? `run-${Date.now().toString(36)}-${++runCounter}`
 }
 
-export function createWorkerInferenceClient(opts: InitOptions, endpoint: WorkerLike = spawnInferenceWorker()): InferenceClient {
+export interface WorkerClientOptions {
+  /** Makes each run's shared abort flag; default createAbortFlag (null outside a cross-origin isolated page). */
+  readonly abortFlag?: () => Int32Array | null
+}
+
+export function createWorkerInferenceClient(opts: InitOptions, endpoint: WorkerLike = spawnInferenceWorker(), clientOpts: WorkerClientOptions = {}): InferenceClient {
+  const makeAbortFlag = clientOpts.abortFlag ?? (() => createAbortFlag())
   const remote = Comlink.wrap<InferenceService>(endpoint)
   let dead: InferenceError | null = null
   let failDead: (err: InferenceError) => void = () => {}
@@ -49,8 +57,8 @@ export function createWorkerInferenceClient(opts: InitOptions, endpoint: WorkerL
   }
   endpoint.addEventListener('error', onWorkerError as EventListener)
 
-  /** Runs whose text is streaming: the next batch number each expects, and where its text goes. */
-  const streams = new Map<string, { next: number; readonly onToken: (delta: string) => void }>()
+  /** Runs whose text is streaming: the next batch number each expects, where its text goes, and its abort flag. */
+  const streams = new Map<string, { next: number; readonly onToken: (delta: string) => void; readonly abortFlag: Int32Array | null }>()
   const onMessage = (ev: Event): void => {
     const data: unknown = (ev as MessageEvent).data
     if (!looksLikeDeltaMessage(data)) return // comlink's own traffic
@@ -106,7 +114,8 @@ export function createWorkerInferenceClient(opts: InitOptions, endpoint: WorkerL
       const { signal } = request
       if (signal?.aborted) throw new InferenceError('ABORTED', 'Generation was cancelled before it started.')
       if (streams.has(runId)) throw new InferenceError('BAD_REQUEST', `Run ${runId} is already generating; give each run its own runId.`)
-      streams.set(runId, { next: 0, onToken })
+      const abortFlag = makeAbortFlag()
+      streams.set(runId, { next: 0, onToken, abortFlag })
       const onAbort = (): void => void client.abort(runId).catch((err: unknown) => log.warn('abort failed', err))
       signal?.addEventListener('abort', onAbort, { once: true })
       try {
@@ -116,6 +125,8 @@ export function createWorkerInferenceClient(opts: InitOptions, endpoint: WorkerL
           temperature: request.temperature,
           runId,
           ...(request.jsonSchema !== undefined ? { jsonSchema: request.jsonSchema } : {}),
+          // Shared, not copied: structured clone keeps a SharedArrayBuffer's memory in common with the worker.
+          ...(abortFlag ? { abortFlag } : {}),
         }
         // Every delta precedes this reply on the endpoint, so onToken has seen all the streamed text when it resolves.
         const result: GenerateResult = await call('generate', () => remote.generate(wire), guards.isGenerateResult)
@@ -126,8 +137,17 @@ export function createWorkerInferenceClient(opts: InitOptions, endpoint: WorkerL
         signal?.removeEventListener('abort', onAbort)
       }
     },
-    abort: (runId) => call('abort', () => remote.abort(runId), guards.isNull).then(() => undefined),
-    unload: () => call('unload', () => remote.unload(), guards.isNull).then(() => undefined),
+    // The flag stops the run at its next step on an engine that reads it; the message, for every other engine, waits in the worker's queue.
+    abort: (runId) => {
+      const flag = streams.get(runId)?.abortFlag
+      if (flag) raiseAbortFlag(flag)
+      return call('abort', () => remote.abort(runId), guards.isNull).then(() => undefined)
+    },
+    unload: () => {
+      // A worker that reads flags takes its messages only now and then while decoding: stop the runs first.
+      for (const s of streams.values()) if (s.abortFlag) raiseAbortFlag(s.abortFlag)
+      return call('unload', () => remote.unload(), guards.isNull).then(() => undefined)
+    },
     cacheStatus: () => call('cacheStatus', () => remote.cacheStatus(), guards.isCacheList),
     deleteFromCache: (modelId) => call('deleteFromCache', () => remote.deleteFromCache(modelId), guards.isNull).then(() => undefined),
     stats: () => call('stats', () => remote.stats(), guards.isEngineStats),

@@ -65,8 +65,8 @@ export async function reopen(peer: Peer, url: string): Promise<Page> {
   return peer.page
 }
 
-export async function startServer(port = 0): Promise<SwarmServer> {
-  return startSwarmServer({ port, host: '127.0.0.1', staticDir: distDir })
+export async function startServer(port = 0, opts: { crossOriginIsolation?: boolean } = {}): Promise<SwarmServer> {
+  return startSwarmServer({ port, host: '127.0.0.1', staticDir: distDir, ...opts })
 }
 
 export function uniqueRoom(prefix = 'e2e'): string {

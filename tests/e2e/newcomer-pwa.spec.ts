@@ -34,6 +34,7 @@ test('manifest and service worker; with the server stopped a reload opens the ap
     const page = peer.page
     const base = server.url
     await page.goto(`${base}/?engine=sim&simTps=400#room=${uniqueRoom('pwa')}`)
+    expect(await page.evaluate(() => self.crossOriginIsolated), 'the page is cross-origin isolated').toBe(true)
 
     // The manifest: linked from the page, served with its media type, and every icon a real PNG of its size.
     const href = await page.locator('link[rel="manifest"]').getAttribute('href')
@@ -67,6 +68,8 @@ test('manifest and service worker; with the server stopped a reload opens the ap
     await expect(page.getByTestId('task')).toContainText('Name three uses of a service worker')
     await expect(page.getByTestId('task')).toHaveAttribute('data-status', 'done')
     await expect(page.getByTestId('final-answer')).toBeVisible()
+    // The shell from the service worker's cache keeps the server's COOP/COEP: the shared abort flag works offline too.
+    expect(await page.evaluate(() => self.crossOriginIsolated), 'the page opened offline is cross-origin isolated').toBe(true)
     await expect(page.getByTestId('connection-status')).toHaveAttribute('data-status', 'unreachable', { timeout: 60_000 })
     await expect(page.getByTestId('connection-status')).toContainText('Signaling unreachable')
     // Only the unreachable server may complain (the browser logs failed WebSocket attempts as errors).

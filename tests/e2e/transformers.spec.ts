@@ -6,7 +6,8 @@
  *      stream into the node panel's try box with tok/s, both backends produce
  *      the same token ids, and the first step's logits match the independent
  *      plain-TS reference forward pass (src/inference/tiny-reference.ts);
- *  (b) abort mid-generation stops within a few tokens and the engine stays usable;
+ *  (b) abort mid-generation stops within a few tokens and the engine stays
+ *      usable, through the shared abort flag and without it;
  *  (c) without WebGPU the default engine falls back to transformers.js on wasm;
  *  (d) a mirror without the model's files fails the load with MODEL_NOT_FOUND;
  *  (e) "Reply as JSON" is grammar-constrained in the worker on wasm and on
@@ -185,40 +186,51 @@ test('"Reply as JSON" is constrained by the grammar in the worker, on wasm and o
   }
 })
 
-test('abort mid-generation on wasm stops within a few tokens and the engine stays usable', async () => {
-  const server = await startServer()
-  const peer = await launchPeer()
-  const { page } = peer
-  try {
-    await openFixture(peer, server.url, 'wasm')
-    const worker = await inferenceWorker(page)
-    const full = await tryGreedy(page, worker)
-    // Press Stop as soon as the first text arrives: the abort must overtake a generation that runs at ~100 tok/s.
-    await page.evaluate(() => {
-      const out = document.querySelector('[data-testid="try-output"]')!
-      const obs = new MutationObserver(() => {
-        if (!out.textContent) return
-        obs.disconnect()
-        ;(document.querySelector('[data-testid="try-abort"]') as HTMLButtonElement).click()
+/**
+ * Both ways Stop reaches a worker decoding synchronously on wasm: the shared
+ * abort flag of a cross-origin isolated page (the server's COOP/COEP,
+ * signaling-server/isolation.ts), and, from a server that does not send
+ * those headers, the abort message let in by a turn per token.
+ */
+for (const isolated of [true, false]) {
+  test(`abort mid-generation on wasm stops within a few tokens and the engine stays usable (${isolated ? 'shared abort flag' : 'not isolated: abort message'})`, async () => {
+    // Not through page.route: a page fulfilled by Playwright has no address, and Chromium then blocks its WebSocket to loopback.
+    const server = await startServer(0, { crossOriginIsolation: isolated })
+    const peer = await launchPeer()
+    const { page } = peer
+    try {
+      await openFixture(peer, server.url, 'wasm')
+      const worker = await inferenceWorker(page)
+      expect(await page.evaluate(() => self.crossOriginIsolated), 'the page is cross-origin isolated').toBe(isolated)
+      expect(await worker.evaluate(() => self.crossOriginIsolated), 'the worker is cross-origin isolated').toBe(isolated)
+      const full = await tryGreedy(page, worker)
+      // Press Stop as soon as the first text arrives: the abort must overtake a generation that runs at ~100 tok/s.
+      await page.evaluate(() => {
+        const out = document.querySelector('[data-testid="try-output"]')!
+        const obs = new MutationObserver(() => {
+          if (!out.textContent) return
+          obs.disconnect()
+          ;(document.querySelector('[data-testid="try-abort"]') as HTMLButtonElement).click()
+        })
+        obs.observe(out, { childList: true, characterData: true, subtree: true })
       })
-      obs.observe(out, { childList: true, characterData: true, subtree: true })
-    })
-    await page.getByTestId('try-run').click()
-    await expect(page.getByTestId('try-meta')).toHaveAttribute('data-result', 'aborted')
-    const stopped = await worker.evaluate(() => (self as unknown as DiagGlobal).__mindosInference.debugLastTokens())
-    expect(stopped.value.length, 'tokens generated before the abort took effect').toBeLessThanOrEqual(8)
-    expect(stopped.value.length).toBeLessThan(full.tokens)
-    const shown = await page.getByTestId('try-output').textContent()
-    await page.waitForTimeout(300)
-    expect(await page.getByTestId('try-output').textContent()).toBe(shown)
-    await expect(page.getByTestId('engine-status')).toHaveAttribute('data-state', 'ready')
-    // Still usable: the same greedy run gives the same tokens.
-    expect((await tryGreedy(page, worker)).ids).toEqual(full.ids)
-    expect(peer.errors).toEqual([])
-  } finally {
-    await closeAll([peer], server)
-  }
-})
+      await page.getByTestId('try-run').click()
+      await expect(page.getByTestId('try-meta')).toHaveAttribute('data-result', 'aborted')
+      const stopped = await worker.evaluate(() => (self as unknown as DiagGlobal).__mindosInference.debugLastTokens())
+      expect(stopped.value.length, 'tokens generated before the abort took effect').toBeLessThanOrEqual(8)
+      expect(stopped.value.length).toBeLessThan(full.tokens)
+      const shown = await page.getByTestId('try-output').textContent()
+      await page.waitForTimeout(300)
+      expect(await page.getByTestId('try-output').textContent()).toBe(shown)
+      await expect(page.getByTestId('engine-status')).toHaveAttribute('data-state', 'ready')
+      // Still usable: the same greedy run gives the same tokens.
+      expect((await tryGreedy(page, worker)).ids).toEqual(full.ids)
+      expect(peer.errors).toEqual([])
+    } finally {
+      await closeAll([peer], server)
+    }
+  })
+}
 
 test('without WebGPU the default engine falls back to transformers.js on wasm, and the fixture loads', async () => {
   const server = await startServer()

@@ -112,6 +112,65 @@ describe('worker client reply validation', () => {
     expect(worker.terminated).toBe(true)
   })
 
+  it('shares an abort flag with the worker and raises it before the abort message, also on unload', async () => {
+    const { port1, port2 } = new MessageChannel()
+    ports.push(port1, port2)
+    const seen: { flag?: Int32Array; raisedWhenAbortArrived?: number; raisedWhenUnloadArrived?: number } = {}
+    let finish: () => void = () => {}
+    Comlink.expose(
+      {
+        init: () => ({ ok: true, value: { protocolVersion: PROTOCOL_VERSION, engine: 'transformers' } }),
+        generate: (req: { runId: string; abortFlag?: Int32Array }) => {
+          seen.flag = req.abortFlag
+          return new Promise((resolve) => {
+            finish = () => resolve({ ok: true, value: { runId: req.runId, text: '', finishReason: 'abort', usage: { promptTokens: 1, completionTokens: 0, decodeTokensPerSec: 0, prefillTokensPerSec: 0 }, engine: 'transformers', model: 'm', simulated: false } })
+          })
+        },
+        abort: () => ((seen.raisedWhenAbortArrived = Atomics.load(seen.flag!, 0)), { ok: true, value: null }),
+        unload: () => ((seen.raisedWhenUnloadArrived = Atomics.load(seen.flag!, 0)), finish(), { ok: true, value: null }),
+      },
+      port1 as unknown as Comlink.Endpoint,
+    )
+    const made: Int32Array[] = []
+    const shared = () => {
+      const flag = new Int32Array(new SharedArrayBuffer(4))
+      made.push(flag)
+      return flag
+    }
+    const client = createWorkerInferenceClient({ engine: 'transformers' }, port2 as unknown as Comlink.Endpoint, { abortFlag: shared })
+    const ac = new AbortController()
+    const run = client.generate({ messages: [{ role: 'user', content: 'x' }], maxTokens: 5, temperature: 0, runId: 'r1', signal: ac.signal }, () => {})
+    await expect.poll(() => seen.flag).toBeDefined()
+    expect(seen.flag!.buffer).toBeInstanceOf(SharedArrayBuffer)
+    ac.abort()
+    expect(Atomics.load(made[0]!, 0)).toBe(1) // raised at once, on the page
+    expect(Atomics.load(seen.flag!, 0)).toBe(1) // and the worker's view is the same memory
+    await expect.poll(() => seen.raisedWhenAbortArrived).toBe(1)
+    Atomics.store(made[0]!, 0, 0) // lowered again, to see unload raise it
+    await client.unload()
+    expect(seen.raisedWhenUnloadArrived).toBe(1)
+    await run
+    client.destroy()
+  })
+
+  it('sends no flag where the page cannot share memory', async () => {
+    const { port1, port2 } = new MessageChannel()
+    ports.push(port1, port2)
+    let wire: Record<string, unknown> = {}
+    Comlink.expose(
+      {
+        init: () => ({ ok: true, value: { protocolVersion: PROTOCOL_VERSION, engine: 'sim' } }),
+        generate: (req: Record<string, unknown>) => ((wire = req), { ok: true, value: { runId: req.runId, text: 'k', finishReason: 'stop', usage: { promptTokens: 1, completionTokens: 1, decodeTokensPerSec: 1, prefillTokensPerSec: 1 }, engine: 'sim', model: 'm', simulated: true } }),
+      },
+      port1 as unknown as Comlink.Endpoint,
+    )
+    const client = createWorkerInferenceClient({ engine: 'sim' }, port2 as unknown as Comlink.Endpoint) // Node: not cross-origin isolated
+    await client.generate({ messages: [{ role: 'user', content: 'x' }], maxTokens: 5, temperature: 0 }, () => {})
+    expect(wire.runId).toEqual(expect.any(String))
+    expect('abortFlag' in wire).toBe(false)
+    client.destroy()
+  })
+
   it('validates reply envelopes', () => {
     expect(() => unwrapReply('stats', null, isEngineStats)).toThrow(/malformed reply to stats\(\)/)
     expect(() => unwrapReply('stats', { value: 1 }, isEngineStats)).toThrow(/missing ok flag/)

@@ -105,3 +105,18 @@ describe('diagnostics', () => {
     expect(await service.debugLastTokens()).toMatchObject({ ok: false, code: 'BAD_REQUEST' })
   })
 })
+
+describe('generate requests', () => {
+  it('refuses an abort flag that is not one shared Int32 with BAD_REQUEST, before the engine runs', async () => {
+    const { service } = setup(NO_GPU, [])
+    await service.init({ engine: 'sim' })
+    const models = await service.listModels()
+    if (!models.ok) throw new Error('the simulated engine lists no models')
+    expect(await service.load(models.value[0]!.id, () => {})).toMatchObject({ ok: true })
+    const ask = (abortFlag: unknown) => service.generate({ messages: [{ role: 'user', content: 'x' }], maxTokens: 4, temperature: 0, runId: 'r', abortFlag } as never)
+    for (const bad of [new Int32Array(1), new Int32Array(new SharedArrayBuffer(8)), 'stop', 1]) {
+      expect(await ask(bad)).toMatchObject({ ok: false, code: 'BAD_REQUEST', message: expect.stringContaining('abortFlag') })
+    }
+    expect(await ask(new Int32Array(new SharedArrayBuffer(4)))).toMatchObject({ ok: true })
+  })
+})

@@ -94,6 +94,23 @@ describe('static app', () => {
     expect(wasm.headers['content-type']).toBe('application/wasm')
   })
 
+  it('makes every response cross-origin isolating (COOP same-origin, COEP require-corp), errors and the API included', async () => {
+    const server = await startTestServer({ staticDir, modelsDir })
+    // The page needs both on its document to get a SharedArrayBuffer (the inference abort flag); the rest must not break under them.
+    for (const url of ['/', '/assets/main-abc123.js', '/engine.wasm', '/nope.js', '/healthz', '/models/tiny-model/params_shard_0.bin']) {
+      const res = await httpRequest(server.port, url)
+      expect(res.headers['cross-origin-opener-policy'], url).toBe('same-origin')
+      expect(res.headers['cross-origin-embedder-policy'], url).toBe('require-corp')
+    }
+    // The mirror stays readable from other origins' isolated pages: they fetch it in CORS mode.
+    expect((await httpRequest(server.port, '/models/tiny-model/params_shard_0.bin')).headers['access-control-allow-origin']).toBe('*')
+    const plain = await startTestServer({ staticDir, crossOriginIsolation: false })
+    const index = await httpRequest(plain.port, '/')
+    expect(index.status).toBe(200)
+    expect(index.headers['cross-origin-opener-policy']).toBeUndefined()
+    expect(index.headers['cross-origin-embedder-policy']).toBeUndefined()
+  })
+
   it('answers 404 with a short text body for missing files', async () => {
     const server = await startTestServer({ staticDir })
     const res = await httpRequest(server.port, '/nope.js')

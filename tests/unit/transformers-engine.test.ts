@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureTinyFixture, FIXTURE_DIR } from '../../signaling-server/tiny-fixture'
 import { startSwarmServer, type SwarmServer } from '../../signaling-server/server'
 import { readOnnxInitializers, referenceLogits, type TinyModelConfig } from '../../src/inference/tiny-reference'
+import { raiseAbortFlag } from '../../src/inference/abort-flag'
 import type { CapabilityProbe } from '../../src/inference/types'
 import { TransformersEngine } from '../../workers/transformers-engine'
 import { runInferenceClientContract } from './inference-contract'
@@ -87,6 +88,21 @@ describe('transformers.js engine specifics', () => {
       expect(ids.length).toBe(a.usage.completionTokens)
       expect(e.lastTokens()).toEqual(ids)
       expect(b.text).toBe(a.text)
+    }), 60_000)
+
+  it('stops at the next step when the shared abort flag is raised, with no abort message, and stays usable', () =>
+    withFixture(async (e) => {
+      const ask = { messages: [{ role: 'user' as const, content: 'What is the swarm?' }], maxTokens: 64, temperature: 0 }
+      const full = await e.generate(ask, () => {})
+      expect(full.usage.completionTokens).toBeGreaterThan(8)
+      const abortFlag = new Int32Array(new SharedArrayBuffer(4))
+      let deltas = 0
+      // Raised from inside the token callback, synchronously: only the flag can stop this run, nothing gets to call abort().
+      await expect(e.generate({ ...ask, abortFlag }, () => void (++deltas === 1 && raiseAbortFlag(abortFlag)))).rejects.toMatchObject({ code: 'ABORTED' })
+      // The flag is read before the next forward pass, and the stopping criteria end the run after it: at most two more tokens.
+      expect(e.lastTokens().length).toBeLessThanOrEqual(3)
+      expect((await e.stats()).state).toBe('ready')
+      expect((await e.generate(ask, () => {})).text).toBe(full.text)
     }), 60_000)
 
   it('refuses a prompt longer than the context window with BAD_REQUEST', () =>

@@ -6,7 +6,8 @@ import { FIXTURE_DIR, ensureTinyFixture } from '../../signaling-server/tiny-fixt
 import { seededRandom } from '../../src/clock'
 import { classifyTransformersError, mapTransformersError } from '../../workers/transformers-errors'
 import { LoadProgressTracker } from '../../workers/transformers-progress'
-import { DeltaStreamer, createYielder, measureSpeeds } from '../../workers/transformers-stream'
+import { createAbortFlag, isAbortFlag, isAbortFlagRaised, raiseAbortFlag } from '../../src/inference/abort-flag'
+import { DeltaStreamer, StepGate, measureSpeeds } from '../../workers/transformers-stream'
 
 describe('load progress', () => {
   it('aggregates bytes over every file seen, then reports the session build as loading', () => {
@@ -87,14 +88,53 @@ describe('token streaming', () => {
     expect(measureSpeeds(5, 0, { ids: [], firstTokenAt: 0, lastTokenAt: 0 })).toEqual({ decode: 0, prefill: 0 })
   })
 
-  it('yields to the event loop, not just to the microtask queue (where an abort message could never get in)', async () => {
-    const y = createYielder()
-    let done = false
-    const yielded = y.yield().then(() => (done = true))
-    for (let i = 0; i < 100; i++) await Promise.resolve()
-    expect(done).toBe(false)
-    await yielded
-    expect(done).toBe(true)
+  it('without an abort flag, takes an event-loop turn (not just a microtask) before every step', async () => {
+    const gate = new StepGate()
+    for (let step = 0; step < 3; step++) {
+      let done = false
+      const turn = gate.beforeStep(null, () => expect.unreachable('no flag, nothing raised'))
+      expect(turn).toBeInstanceOf(Promise)
+      void turn!.then(() => (done = true))
+      for (let i = 0; i < 100; i++) await Promise.resolve()
+      expect(done).toBe(false) // where an abort message could never get in
+      await turn
+      expect(done).toBe(true)
+    }
+  })
+
+  it('with an abort flag, reads it every step and takes a turn only every turnEveryMs', async () => {
+    let now = 0
+    const turns: (() => void)[] = []
+    const gate = new StepGate((fn) => turns.push(fn), () => now, 50)
+    const flag = new Int32Array(new SharedArrayBuffer(4))
+    let raised = 0
+    const step = () => gate.beforeStep(flag, () => raised++)
+    const first = step() // the first step of a run: a turn is due
+    expect(first).toBeInstanceOf(Promise)
+    turns.shift()!()
+    await first
+    now = 49
+    expect(step()).toBeUndefined()
+    raiseAbortFlag(flag)
+    expect(step()).toBeUndefined()
+    expect(raised).toBe(1) // at once, without waiting for a turn
+    now = 50
+    expect(step()).toBeInstanceOf(Promise)
+    expect(raised).toBe(2)
+    expect(turns).toHaveLength(1)
+  })
+
+  it('accepts only a one-slot Int32Array over shared memory as an abort flag', () => {
+    expect(isAbortFlag(new Int32Array(new SharedArrayBuffer(4)))).toBe(true)
+    expect(isAbortFlag(new Int32Array(1))).toBe(false) // copied across, the page's store would never reach it
+    expect(isAbortFlag(new Int32Array(new SharedArrayBuffer(8)))).toBe(false)
+    expect(isAbortFlag({ 0: 0, length: 1 })).toBe(false)
+    expect(createAbortFlag({ crossOriginIsolated: false })).toBeNull()
+    const flag = createAbortFlag({ crossOriginIsolated: true })!
+    expect(isAbortFlag(flag)).toBe(true)
+    expect(isAbortFlagRaised(flag)).toBe(false)
+    raiseAbortFlag(flag)
+    expect(isAbortFlagRaised(flag)).toBe(true)
   })
 })
 
