@@ -143,12 +143,15 @@ async function loadDirect(peer: Peer, device: string, libUrl: string, wasmUrl: s
       const sink = tryOutput.parentElement!.insertBefore(document.createElement('pre'), tryOutput.nextSibling)
       sink.className = 'try-output'
       sink.dataset.testid = 'bench-direct-output'
+      // The try box's structure (src/ui/node-panel.ts): the text inside a .try-reply span, so both lay out alike.
+      const reply = (text: Text) => Object.assign(document.createElement('span'), { className: 'try-reply' }).appendChild(text).parentElement!
+      ;(window as unknown as { __benchReply: typeof reply }).__benchReply = reply
       const speed = (times: number[]) => (times.length >= 2 ? ((times.length - 1) * 1000) / (times.at(-1)! - times[0]!) : NaN)
       const direct = async () => {
         const t0 = performance.now()
         const times: number[] = []
         const text = document.createTextNode('')
-        sink.replaceChildren(text)
+        sink.replaceChildren(reply(text))
         const inputs = tokenizer.apply_chat_template(conversation, { add_generation_prompt: true, return_dict: true })
         const streamer = new lib.TextStreamer(tokenizer, { skip_prompt: true, skip_special_tokens: true, callback_function: (t: string) => t && text.appendData(t), token_callback_function: () => times.push(performance.now()) })
         await model.generate({ ...inputs, ...settings, streamer })
@@ -202,7 +205,7 @@ async function viaClient(peer: Peer): Promise<Sample> {
       const sink = document.querySelector<HTMLElement>('[data-testid="bench-direct-output"]')!
       const t0 = performance.now()
       const text = document.createTextNode('')
-      sink.replaceChildren(text)
+      sink.replaceChildren((window as unknown as { __benchReply: (t: Text) => HTMLElement }).__benchReply(text))
       const r = await client.generate({ messages: [{ role: 'system', content: SYSTEM }, { role: 'user', content: PROMPT }], maxTokens: MAX_TOKENS, temperature: 0, runId: `bench-${Math.random().toString(36).slice(2)}` }, (d) => text.appendData(d))
       return { tokens: r.usage.completionTokens, decodeTps: r.usage.decodeTokensPerSec, wallMs: performance.now() - t0 }
     },

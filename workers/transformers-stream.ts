@@ -1,9 +1,10 @@
 /**
  * The pieces around transformers.js's `model.generate()` loop that make it
  * behave like our other engines: a streamer that turns token ids into text
- * deltas and timestamps them (for tok/s), and a yield between decoding steps
- * so an abort message can reach the worker at all. Both run once per token,
- * so the streamer does O(1) decoding work per token.
+ * deltas and timestamps them (for tok/s), and a gate before each decoding
+ * step that reads the run's shared abort flag and gives the worker's event
+ * loop a turn when one is due, so Stop and other messages get in at all.
+ * Both run once per token, so the streamer does O(1) decoding work per token.
  */
 import { createNextTask, type NextTask } from '../src/clock'
 import { isAbortFlagRaised } from '../src/inference/abort-flag'

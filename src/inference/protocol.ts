@@ -10,6 +10,9 @@
  *   same port as comlink's replies *before* the generate reply, so FIFO order
  *   on one port guarantees the page has every delta when the reply lands.
  *   comlink ignores them (they carry no `id`).
+ * - shared memory: a generate request may carry a one-slot abort flag over a
+ *   SharedArrayBuffer (abort-flag.ts) that the page raises on Stop, checked
+ *   with `isAbortFlag` at the service boundary.
  * Everything from the worker is untrusted: the client checks replies with
  * reply-guards.ts and deltas with `isDeltaMessage`, and drops what fails.
  */

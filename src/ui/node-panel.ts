@@ -176,13 +176,9 @@ export function mountNodePanel(container: HTMLElement, controller: EngineControl
     abortBtn.disabled = false
     runBtn.disabled = true
     const reply = document.createTextNode('')
-    output.replaceChildren(reply)
-    const shown = createFrameText((text) => {
-      // Follow the reply as it grows unless the reader scrolled up (the box is a containment boundary: reading its metrics is cheap).
-      const pinned = output.scrollTop + output.clientHeight >= output.scrollHeight - 4
-      reply.appendData(text)
-      if (pinned) output.scrollTop = output.scrollHeight
-    })
+    // The box pins itself to the newest text (styles.css, .try-output): no layout reads or scroll writes per frame.
+    output.replaceChildren(h('span', { class: 'try-reply' }, reply))
+    const shown = createFrameText((text) => reply.appendData(text))
     output.dataset.done = 'false'
     meta.textContent = 'Generating…'
     meta.dataset.result = 'running'
