@@ -143,15 +143,19 @@ async function loadDirect(peer: Peer, device: string, libUrl: string, wasmUrl: s
       const sink = tryOutput.parentElement!.insertBefore(document.createElement('pre'), tryOutput.nextSibling)
       sink.className = 'try-output'
       sink.dataset.testid = 'bench-direct-output'
-      // The try box's structure (src/ui/node-panel.ts): the text inside a .try-reply span, so both lay out alike.
-      const reply = (text: Text) => Object.assign(document.createElement('span'), { className: 'try-reply' }).appendChild(text).parentElement!
-      ;(window as unknown as { __benchReply: typeof reply }).__benchReply = reply
+      /** Empties the sink and returns the text node a run writes to, inside a .try-reply span like the try box's (src/ui/node-panel.ts). */
+      const freshText = (): Text => {
+        const span = document.createElement('span')
+        span.className = 'try-reply'
+        const text = span.appendChild(document.createTextNode(''))
+        sink.replaceChildren(span)
+        return text
+      }
       const speed = (times: number[]) => (times.length >= 2 ? ((times.length - 1) * 1000) / (times.at(-1)! - times[0]!) : NaN)
       const direct = async () => {
         const t0 = performance.now()
         const times: number[] = []
-        const text = document.createTextNode('')
-        sink.replaceChildren(reply(text))
+        const text = freshText()
         const inputs = tokenizer.apply_chat_template(conversation, { add_generation_prompt: true, return_dict: true })
         const streamer = new lib.TextStreamer(tokenizer, { skip_prompt: true, skip_special_tokens: true, callback_function: (t: string) => t && text.appendData(t), token_callback_function: () => times.push(performance.now()) })
         await model.generate({ ...inputs, ...settings, streamer })
@@ -166,7 +170,7 @@ async function loadDirect(peer: Peer, device: string, libUrl: string, wasmUrl: s
         times.shift() // the first put() is the prompt
         return { tokens: times.length, decodeTps: speed(times), wallMs }
       }
-      ;(window as unknown as { __bench: unknown }).__bench = { direct, bare }
+      ;(window as unknown as { __bench: unknown }).__bench = { direct, bare, freshText }
     },
     { device, libUrl, wasmUrl, SYSTEM, PROMPT, MAX_TOKENS },
   )
@@ -193,7 +197,7 @@ async function inWorkerEngine(worker: Worker): Promise<Sample> {
  * The worker + InferenceClient path itself, without the try box: the page's
  * own client (`window.__mindos.inference`, the one the roles use) called with
  * the try box's request, its text appended to a visible box exactly as the
- * direct call does (bench-direct-output, set up by loadDirect). No engine
+ * direct call does (the same sink and freshText, set up by loadDirect). No engine
  * state changes, so no panel re-renders or presence updates: what the
  * worker boundary costs, not what showing the run's state costs.
  */
@@ -202,10 +206,9 @@ async function viaClient(peer: Peer): Promise<Sample> {
     async ({ SYSTEM, PROMPT, MAX_TOKENS }) => {
       type Client = { generate(r: unknown, onToken: (d: string) => void): Promise<{ usage: { completionTokens: number; decodeTokensPerSec: number } }> }
       const client = (window as unknown as { __mindos: { inference: Client } }).__mindos.inference
-      const sink = document.querySelector<HTMLElement>('[data-testid="bench-direct-output"]')!
+      const { freshText } = (window as unknown as { __bench: { freshText(): Text } }).__bench
       const t0 = performance.now()
-      const text = document.createTextNode('')
-      sink.replaceChildren((window as unknown as { __benchReply: (t: Text) => HTMLElement }).__benchReply(text))
+      const text = freshText()
       const r = await client.generate({ messages: [{ role: 'system', content: SYSTEM }, { role: 'user', content: PROMPT }], maxTokens: MAX_TOKENS, temperature: 0, runId: `bench-${Math.random().toString(36).slice(2)}` }, (d) => text.appendData(d))
       return { tokens: r.usage.completionTokens, decodeTps: r.usage.decodeTokensPerSec, wallMs: performance.now() - t0 }
     },

@@ -10,7 +10,7 @@
  * the rest of its messages (workers/transformers-stream.ts, StepGate).
  *
  * SharedArrayBuffer exists only in a cross-origin isolated page (the server
- * sends COOP and COEP, signaling-server/static.ts and vite.config.ts). Where
+ * sends COOP and COEP: signaling-server/isolation.ts, also in vite.config.ts). Where
  * it does not (a page served by something else), there is no flag and the
  * engine falls back to a turn per token: abort still works, only slower.
  *
