@@ -7,8 +7,14 @@
  *
  * `now()` is Date.now(): wall time, so time lost while frozen shows up.
  * Without Worker support this falls back to the page's own timers.
+ *
+ * A timer of 0 ms (a scheduler "poke": re-evaluate now) does not go to the
+ * worker: a MessageChannel task on the page is just as unthrottled, and it
+ * spares two cross-thread messages and a third thread waking up, which on a
+ * two-core machine competes with the inference worker mid-generation (every
+ * engine state change pokes both schedulers).
  */
-import { systemClock, type Clock } from './clock'
+import { createNextTask, systemClock, type Clock, type NextTask } from './clock'
 import { createLogger } from './log'
 import { isTimerFired, TIMER_PROTOCOL_VERSION, type TimerRequest } from './timer-protocol'
 
@@ -21,7 +27,7 @@ export interface TimerPort {
   addEventListener(type: 'error', fn: (e: unknown) => void): void
 }
 
-export function createPortClock(port: TimerPort, now: () => number = () => Date.now()): Clock {
+export function createPortClock(port: TimerPort, now: () => number = () => Date.now(), nextTask: NextTask = createNextTask()): Clock {
   let nextId = 1
   const callbacks = new Map<number, () => void>()
   port.addEventListener('message', (e) => {
@@ -33,6 +39,15 @@ export function createPortClock(port: TimerPort, now: () => number = () => Date.
   return {
     now,
     setTimeout(fn, ms) {
+      if (!(ms > 0)) {
+        let live = true
+        nextTask(() => {
+          if (!live) return
+          live = false
+          fn()
+        })
+        return () => void (live = false)
+      }
       const id = nextId++
       callbacks.set(id, fn)
       port.postMessage({ v: TIMER_PROTOCOL_VERSION, type: 'arm', id, ms: Math.max(0, ms) })

@@ -33,10 +33,10 @@ describe('worker-backed clock', () => {
     const clock = createPortClock(port, () => 42)
     const fired: string[] = []
     clock.setTimeout(() => fired.push('a'), 1000)
-    clock.setTimeout(() => fired.push('b'), -5)
+    clock.setTimeout(() => fired.push('b'), 1)
     expect(sent).toEqual([
       { v: 1, type: 'arm', id: 1, ms: 1000 },
-      { v: 1, type: 'arm', id: 2, ms: 0 },
+      { v: 1, type: 'arm', id: 2, ms: 1 },
     ])
     deliver({ v: 1, type: 'fired', id: 2 })
     deliver({ v: 1, type: 'fired', id: 1 })
@@ -55,6 +55,33 @@ describe('worker-backed clock', () => {
     expect(sent.filter((m) => m.type === 'cancel')).toEqual([{ v: 1, type: 'cancel', id: 1 }])
     deliver({ v: 1, type: 'fired', id: 1 })
     expect(ran).toBe(false)
+  })
+
+  it('runs a 0 ms (or negative) timer as a task on the page, without the worker, once, and cancel stops it', () => {
+    const { port, sent, deliver } = fakePort()
+    const tasks: (() => void)[] = [] // FAKE task queue: the test runs the tasks
+    const clock = createPortClock(port, () => 0, (fn) => void tasks.push(fn))
+    const fired: string[] = []
+    clock.setTimeout(() => fired.push('zero'), 0)
+    clock.setTimeout(() => fired.push('negative'), -5)
+    clock.setTimeout(() => fired.push('nan'), Number.NaN)
+    const cancel = clock.setTimeout(() => fired.push('cancelled'), 0)
+    expect(sent).toEqual([])
+    expect(fired).toEqual([]) // never synchronously: callers rely on a task boundary
+    cancel()
+    cancel()
+    for (const t of tasks) t()
+    for (const t of tasks) t() // a task that ran once runs nothing twice
+    expect(fired).toEqual(['zero', 'negative', 'nan'])
+    expect(sent).toEqual([]) // cancelling a page task tells the worker nothing
+    deliver({ v: 1, type: 'fired', id: 1 })
+    expect(fired).toHaveLength(3)
+  })
+
+  it('runs a 0 ms timer through the real MessageChannel task queue', async () => {
+    const { port } = fakePort()
+    const clock = createPortClock(port)
+    await new Promise<void>((resolve) => clock.setTimeout(resolve, 0))
   })
 
   it('drops invalid messages from the worker', () => {
