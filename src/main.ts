@@ -17,11 +17,11 @@ import {
   joinLink,
   memoryIdentityStore,
   parseJoinParams,
+  nodeStateOf,
   presenceIdentity,
   webLocks,
   type Capabilities,
   type SigningIdentity,
-  type NodeState,
   type PresenceInput,
 } from './mesh'
 import { EngineController, browserStore, createWorkerInferenceClient, parseInferenceParams } from './inference'
@@ -183,7 +183,7 @@ async function start(root: HTMLElement): Promise<void> {
       engineState: s.state,
       roles: donor.roles,
     }
-    const state: NodeState = donor.paused ? 'paused' : !slot.isFree() ? 'busy' : s.state === 'ready' ? 'ready' : 'joining'
+    const state = nodeStateOf({ paused: donor.paused, slotFree: slot.isFree(), engineState: s.state })
     return { id: identity.id, name: identity.name, appVersion: __APP_VERSION__, state, visible: document.visibilityState === 'visible', caps, load: busyMeter.load() }
   }
   const publishPresence = (): void => {

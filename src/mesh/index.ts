@@ -6,3 +6,4 @@ export { indexedDbIdentityStore, memoryIdentityStore, webLocks } from './identit
 export { parseJoinParams, joinLink, LOBBY_ROOM, type JoinParams } from './join-params'
 export { NodeState, presenceIdentity, type NodeId, type PresenceState, type Capabilities } from './protocol'
 export { generateRoomName } from './names'
+export { nodeStateOf } from './node-state'
