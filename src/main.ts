@@ -237,9 +237,16 @@ async function start(root: HTMLElement): Promise<void> {
   })
   board.onChange(render)
   privateBoard.onChange(render)
+  // The schedulers read the engine through profile() only: poke them when that changed, not on every notification
+  // (a download reports progress many times a second, and each poke re-derives a board).
+  let pokedProfile = ''
   controller.subscribe(() => {
     publishPresence()
-    schedulers.forEach((s) => s.poke())
+    const key = JSON.stringify(profile())
+    if (key !== pokedProfile) {
+      pokedProfile = key
+      schedulers.forEach((s) => s.poke())
+    }
     render()
   })
   slot.onChange(() => {

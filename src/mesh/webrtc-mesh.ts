@@ -25,6 +25,7 @@ import type { MeshAdapter, MeshStatus, PeerRejectionView, PresenceInput, Signali
 import { BROADCAST_CHANNEL_SOURCE, PeerGate, type GatedRoom } from './peer-gate'
 import { DEFAULT_TRANSPORT_CAPS, shouldLog, type CapViolation, type TransportCaps } from './transport-caps'
 import type { KeyId } from '../trust/keys'
+import { samePresence } from './presence-equal'
 
 const log = createLogger('mesh')
 
@@ -142,8 +143,10 @@ export class WebrtcMesh implements MeshAdapter {
   }
 
   setPresence(presence: PresenceInput): void {
+    // Only what changed goes out: each publish is a broadcast to every peer (presence-equal.ts).
+    const unchanged = this.presence !== null && samePresence(this.presence, presence)
     this.presence = presence
-    this.publishPresence()
+    if (!unchanged) this.publishPresence()
   }
 
   rejections(): readonly PeerRejectionView[] {
