@@ -58,13 +58,15 @@ interface Summary extends Sample {
   readonly tpsRange: readonly [number, number]
 }
 
-type PathName = 'bare' | 'direct' | 'engine' | 'client' | 'worker'
+type PathName = 'bare' | 'direct' | 'engine' | 'call' | 'client' | 'worker'
 interface DeviceResult {
   readonly paths: Record<PathName, Summary>
-  /** Medians over rounds of per-round wall-time ratios, with the quartiles: client and try box against direct, try box against bare, engine against direct, try box against engine. */
-  readonly ratio: { readonly client: Quartiles; readonly direct: Quartiles; readonly bare: Quartiles; readonly engineVsDirect: Quartiles; readonly pageVsEngine: Quartiles }
+  /** Medians over rounds of per-round wall-time ratios, with the quartiles: the call, client and try box against direct, try box against bare, engine against direct, try box against engine. */
+  readonly ratio: { readonly call: Quartiles; readonly client: Quartiles; readonly direct: Quartiles; readonly bare: Quartiles; readonly engineVsDirect: Quartiles; readonly pageVsEngine: Quartiles }
   /** Whether the page could share memory with its worker: the abort flag (src/inference/abort-flag.ts) replaces a turn per token only then. */
   readonly isolated: boolean
+  /** Median ms of one page → worker → page call that does no work (stats()): the least any call through the worker can cost. */
+  readonly roundTripMs: number
 }
 type Quartiles = readonly [number, number, number]
 
@@ -196,25 +198,60 @@ async function inWorkerEngine(worker: Worker): Promise<Sample> {
 /**
  * The worker + InferenceClient path itself, without the try box: the page's
  * own client (`window.__mindos.inference`, the one the roles use) called with
- * the try box's request, its text appended to a visible box exactly as the
- * direct call does (the same sink and freshText, set up by loadDirect). No engine
- * state changes, so no panel re-renders or presence updates: what the
- * worker boundary costs, not what showing the run's state costs.
+ * the try box's request. No engine state changes, so no panel re-renders or
+ * presence updates: what the worker boundary costs, not what showing the
+ * run's state costs. Two ways:
+ * - `call` (show = false): the streamed text collected in a string, as the
+ *   roles do (src/roles/run-role.ts). This is the call the 1.02x target is
+ *   about: the direct call's result against ours.
+ * - `client` (show = true): its text appended to a visible box as it
+ *   streams, the same sink and freshText as the direct call (loadDirect).
+ *   The browser then paints while the model decodes; the direct call's page
+ *   is blocked until it returns, so it paints once, after its clock stopped.
+ *   The difference is what showing a reply live costs on this machine.
  */
-async function viaClient(peer: Peer): Promise<Sample> {
+async function viaClient(peer: Peer, show: boolean): Promise<Sample> {
   return peer.page.evaluate(
-    async ({ SYSTEM, PROMPT, MAX_TOKENS }) => {
+    async ({ SYSTEM, PROMPT, MAX_TOKENS, show }) => {
       type Client = { generate(r: unknown, onToken: (d: string) => void): Promise<{ usage: { completionTokens: number; decodeTokensPerSec: number } }> }
       const client = (window as unknown as { __mindos: { inference: Client } }).__mindos.inference
       const { freshText } = (window as unknown as { __bench: { freshText(): Text } }).__bench
       const t0 = performance.now()
-      const text = freshText()
-      const r = await client.generate({ messages: [{ role: 'system', content: SYSTEM }, { role: 'user', content: PROMPT }], maxTokens: MAX_TOKENS, temperature: 0, runId: `bench-${Math.random().toString(36).slice(2)}` }, (d) => text.appendData(d))
+      let collected = ''
+      const text = show ? freshText() : null
+      const onToken = text ? (d: string) => text.appendData(d) : (d: string) => void (collected += d)
+      const r = await client.generate({ messages: [{ role: 'system', content: SYSTEM }, { role: 'user', content: PROMPT }], maxTokens: MAX_TOKENS, temperature: 0, runId: `bench-${Math.random().toString(36).slice(2)}` }, onToken)
+      if (!show && collected.length === 0) throw new Error('the call streamed no text')
       return { tokens: r.usage.completionTokens, decodeTps: r.usage.decodeTokensPerSec, wallMs: performance.now() - t0 }
     },
-    { SYSTEM, PROMPT, MAX_TOKENS },
+    { SYSTEM, PROMPT, MAX_TOKENS, show },
   )
 }
+
+/**
+ * Lets the page finish what the previous path left behind before the next
+ * one is timed: the frame that shows a reply's last text, and the try box's
+ * deferred state notification (presence, scheduler pokes, re-render) all run
+ * after that path's clock stopped. Without this they landed in whichever
+ * path ran next; the direct call, which paints only once it is over, passed
+ * its paint on too. Two frames, then an idle callback (bounded).
+ */
+const settle = (peer: Peer): Promise<void> =>
+  peer.page.evaluate(
+    () =>
+      new Promise<void>((resolve) =>
+        requestAnimationFrame(() => requestAnimationFrame(() => requestIdleCallback(() => resolve(), { timeout: 200 }))),
+      ),
+  )
+
+/** One call through the page's client that does no work in the worker (engine stats): two thread hops, comlink, and the reply's validation. */
+const roundTrip = (peer: Peer): Promise<number> =>
+  peer.page.evaluate(async () => {
+    const client = (window as unknown as { __mindos: { inference: { stats(): Promise<unknown> } } }).__mindos.inference
+    const t0 = performance.now()
+    await client.stats()
+    return performance.now() - t0
+  })
 
 const directCall = (peer: Peer, which: 'direct' | 'bare'): Promise<Sample> =>
   peer.page.evaluate((w) => (window as unknown as { __bench: Record<string, () => Promise<Sample>> }).__bench[w]!(), which)
@@ -233,19 +270,23 @@ async function benchDevice(url: string, device: 'wasm' | 'webgpu', libUrl: strin
     if (!worker) throw new Error('the page has no inference worker')
     await worker.evaluate('globalThis.__name = (f) => f')
     const isolated = await peer.page.evaluate(() => self.crossOriginIsolated)
-    const run: Record<PathName, () => Promise<Sample>> = { worker: () => viaWorker(peer), client: () => viaClient(peer), engine: () => inWorkerEngine(worker), direct: () => directCall(peer, 'direct'), bare: () => directCall(peer, 'bare') }
-    const order: PathName[] = ['worker', 'direct', 'client', 'engine', 'bare']
+    const paths: Record<PathName, () => Promise<Sample>> = { worker: () => viaWorker(peer), call: () => viaClient(peer, false), client: () => viaClient(peer, true), engine: () => inWorkerEngine(worker), direct: () => directCall(peer, 'direct'), bare: () => directCall(peer, 'bare') }
+    const run = (p: PathName): Promise<Sample> => settle(peer).then(paths[p])
+    const order: PathName[] = ['worker', 'direct', 'call', 'client', 'engine', 'bare']
     const { warmUps, runs } = PLAN[device]
     // WebGPU compiles its shaders on first use; WASM code gets optimised by the JIT.
-    for (let i = 0; i < warmUps; i++) for (const p of order) await run[p]()
-    const samples: Record<PathName, Sample[]> = { worker: [], client: [], direct: [], engine: [], bare: [] }
+    for (let i = 0; i < warmUps; i++) for (const p of order) await run(p)
+    const samples: Record<PathName, Sample[]> = { worker: [], call: [], client: [], direct: [], engine: [], bare: [] }
+    const roundTrips: number[] = []
     for (let i = 0; i < runs; i++) {
       const round: Partial<Record<PathName, Sample>> = {}
       for (let k = 0; k < order.length; k++) {
         const p = order[(i + k) % order.length]! // rotate who goes first, so no path always runs right after another
-        round[p] = await run[p]()
+        round[p] = await run(p)
         samples[p].push(round[p]!)
       }
+      await settle(peer)
+      roundTrips.push(await roundTrip(peer))
     }
     const pick = (xs: Sample[]): Summary => {
       const tps = xs.map((x) => x.decodeTps)
@@ -253,9 +294,10 @@ async function benchDevice(url: string, device: 'wasm' | 'webgpu', libUrl: strin
     }
     const per = (a: PathName, b: PathName) => quartiles(samples[a].map((w, i) => w.wallMs / samples[b][i]!.wallMs))
     return {
-      paths: { bare: pick(samples.bare), direct: pick(samples.direct), engine: pick(samples.engine), client: pick(samples.client), worker: pick(samples.worker) },
-      ratio: { client: per('client', 'direct'), direct: per('worker', 'direct'), bare: per('worker', 'bare'), engineVsDirect: per('engine', 'direct'), pageVsEngine: per('worker', 'engine') },
+      paths: { bare: pick(samples.bare), direct: pick(samples.direct), engine: pick(samples.engine), call: pick(samples.call), client: pick(samples.client), worker: pick(samples.worker) },
+      ratio: { call: per('call', 'direct'), client: per('client', 'direct'), direct: per('worker', 'direct'), bare: per('worker', 'bare'), engineVsDirect: per('engine', 'direct'), pageVsEngine: per('worker', 'engine') },
       isolated,
+      roundTripMs: median(roundTrips),
     }
   } finally {
     await closeAll([peer])
@@ -276,21 +318,25 @@ function table(results: Record<'wasm' | 'webgpu', DeviceResult>): string {
     row('wasm', 'bare model.generate (no prompt, no text)', wasm.paths.bare),
     row('wasm', 'direct (page main thread, text shown)', wasm.paths.direct),
     row('wasm', 'our engine in the worker, no page', wasm.paths.engine),
+    row('wasm', 'worker + InferenceClient (the call)', wasm.paths.call),
     row('wasm', 'worker + InferenceClient, text shown', wasm.paths.client),
     row('wasm', 'the try box (client + panel + state)', wasm.paths.worker),
     row('webgpu', 'bare model.generate (no prompt, no text)', webgpu.paths.bare),
     row('webgpu', 'direct (page main thread, text shown)', webgpu.paths.direct),
     row('webgpu', 'our engine in the worker, no page', webgpu.paths.engine),
+    row('webgpu', 'worker + InferenceClient (the call)', webgpu.paths.call),
     row('webgpu', 'worker + InferenceClient, text shown', webgpu.paths.client),
     row('webgpu', 'the try box (client + panel + state)', webgpu.paths.worker),
     '',
     'Worker overhead, wall time, median of per-round ratios (quartiles):',
-    `  worker + InferenceClient vs direct    wasm ${q(wasm.ratio.client)}   webgpu ${q(webgpu.ratio.client)}`,
+    `  worker + InferenceClient vs direct    wasm ${q(wasm.ratio.call)}   webgpu ${q(webgpu.ratio.call)}   (target: wasm <= 1.02x)`,
+    `  the same, text shown as it streams    wasm ${q(wasm.ratio.client)}   webgpu ${q(webgpu.ratio.client)}`,
     `  the try box vs direct                 wasm ${q(wasm.ratio.direct)}   webgpu ${q(webgpu.ratio.direct)}`,
     `  the try box vs bare                   wasm ${q(wasm.ratio.bare)}   webgpu ${q(webgpu.ratio.bare)}`,
     `  split: engine in worker vs direct     wasm ${q(wasm.ratio.engineVsDirect)}   webgpu ${q(webgpu.ratio.engineVsDirect)}`,
     `  split: try box vs engine in worker    wasm ${q(wasm.ratio.pageVsEngine)}   webgpu ${q(webgpu.ratio.pageVsEngine)}`,
     `  webgpu vs wasm, decode tok/s through our worker: ${x(webgpu.paths.worker.decodeTps / wasm.paths.worker.decodeTps)}`,
+    `  one page → worker → page call doing no work (stats()): wasm ${wasm.roundTripMs.toFixed(2)} ms = ${((100 * wasm.roundTripMs) / wasm.paths.direct.wallMs).toFixed(1)} % of the direct call; webgpu ${webgpu.roundTripMs.toFixed(2)} ms`,
     `  page cross-origin isolated (shared abort flag, no event-loop turn per token): wasm ${wasm.isolated ? 'yes' : 'NO'}, webgpu ${webgpu.isolated ? 'yes' : 'NO'}`,
     ...(tokens.size > 1 ? ['  (!) token counts differ between paths: compare tok/s, not wall time'] : []),
   ].join('\n')
