@@ -116,7 +116,9 @@ async function start(root: HTMLElement): Promise<void> {
   const profile = () => {
     const s = controller.summary()
     // The load peers last saw from us, so every tab ranks this one alike (policy.ts assigns tasks by rank).
-    return { roles: donor.roles, tokensPerSec: s.tokensPerSec ?? 0, load: publishedLoad, visible: document.visibilityState === 'visible', canWork: board.writable && !donor.paused && (s.state === 'ready' || s.state === 'generating') }
+    // Not while the engine generates with the slot free: that is the try box, and a role claimed now would only get
+    // BUSY from the engine and spend an attempt. (A role's own generation holds the slot, which stops claims anyway.)
+    return { roles: donor.roles, tokensPerSec: s.tokensPerSec ?? 0, load: publishedLoad, visible: document.visibilityState === 'visible', canWork: board.writable && !donor.paused && s.state === 'ready' }
   }
   const self = { id: identity.id, name: identity.name }
   const schedulers = [
@@ -249,8 +251,10 @@ async function start(root: HTMLElement): Promise<void> {
     }
     render()
   })
-  slot.onChange(() => {
+  slot.onChange((busy) => {
     publishPresence()
+    // A freed slot is work either scheduler may take now; the engine's own notification no longer pokes when nothing it reports changed.
+    if (!busy) schedulers.forEach((s) => s.poke())
     render()
   })
   document.addEventListener('visibilitychange', publishPresence)
