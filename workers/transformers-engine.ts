@@ -14,7 +14,7 @@ import { InferenceError } from '../src/errors'
 import { createLogger } from '../src/log'
 import type { TransformersDevice } from '../src/inference/engine-choice'
 import { EngineStatus, aborted, checkRequest } from '../src/inference/engine-status'
-import type { EngineDiagnostics, FirstLogits } from '../src/inference/protocol'
+import type { EngineDiagnostics, FirstLogits, LastStop } from '../src/inference/protocol'
 import {
   HF_HUB, TINY_FIXTURE_ID, WEIGHTS_FILE, TRANSFORMERS_DTYPE, findTransformersRecord, modelFileUrl, modelSource, toTransformersModelInfo, transformersModels,
   type ModelSource, type TransformersRecord,
@@ -73,7 +73,8 @@ export class TransformersEngine implements InferenceClient, EngineDiagnostics {
   private probed: Promise<CapabilityProbe> | null = null
   private loaded: (LoadedModel & { readonly record: TransformersRecord; readonly grammar: TransformersGrammar }) | null = null
   private loading: { cancelled: boolean; readonly abort: AbortController } | null = null
-  private run: { readonly runId: string; readonly abortFlag: Int32Array | null; cancel(): void } | null = null
+  private run: { readonly runId: string; readonly abortFlag: Int32Array | null; cancel(): void; steps: number; cancelledAtStep: number | null } | null = null
+  private lastStopInfo: LastStop = { steps: 0, cancelledAtStep: null }
   private lastIds: readonly number[] = []
   private readonly gate = new StepGate()
 
@@ -174,6 +175,7 @@ export class TransformersEngine implements InferenceClient, EngineDiagnostics {
     model.forward = async (inputs: unknown) => {
       const run = this.run
       await this.gate.beforeStep(run?.abortFlag ?? null, () => run?.cancel())
+      if (run) run.steps++
       return forward(inputs)
     }
     return { model, tokenizer, eos: [...eos] }
@@ -202,7 +204,17 @@ export class TransformersEngine implements InferenceClient, EngineDiagnostics {
     const runId = request.runId ?? `run-${Date.now().toString(36)}`
     let cancelled = false
     let stop: () => void = () => {}
-    const run = { runId, abortFlag: request.abortFlag ?? null, cancel: () => ((cancelled = true), stop()) }
+    const run = {
+      runId,
+      abortFlag: request.abortFlag ?? null,
+      steps: 0,
+      cancelledAtStep: null as number | null,
+      cancel: () => {
+        cancelled = true
+        run.cancelledAtStep ??= run.steps
+        stop()
+      },
+    }
     this.run = run
     const onSignal = (): void => run.cancel()
     request.signal?.addEventListener('abort', onSignal, { once: true })
@@ -226,6 +238,7 @@ export class TransformersEngine implements InferenceClient, EngineDiagnostics {
       throw this.status.record(mapped)
     } finally {
       request.signal?.removeEventListener('abort', onSignal)
+      this.lastStopInfo = { steps: run.steps, cancelledAtStep: run.cancelledAtStep }
       this.run = null
       this.status.state = this.status.model ? 'ready' : 'error'
     }
@@ -245,6 +258,10 @@ export class TransformersEngine implements InferenceClient, EngineDiagnostics {
 
   lastTokens(): readonly number[] {
     return this.lastIds
+  }
+
+  lastStop(): LastStop {
+    return this.lastStopInfo
   }
 
   async unload(): Promise<void> {

@@ -113,6 +113,18 @@ export interface FirstLogits {
 export interface EngineDiagnostics {
   firstLogits(tokens: readonly number[]): Promise<FirstLogits>
   lastTokens(): readonly number[]
+  lastStop(): LastStop
+}
+
+/**
+ * How the last generation ended, counted in decoding steps (forward passes):
+ * how many ran, and how many had run when the engine saw Stop (its abort
+ * message or shared flag), or null if it never did. Their difference is how
+ * long the engine took to stop, without the page's latency in front of it.
+ */
+export interface LastStop {
+  readonly steps: number
+  readonly cancelledAtStep: number | null
 }
 
 /** GenerateRequest without the AbortSignal (not cloneable): the client turns it into `abort(runId)`. */
@@ -133,6 +145,7 @@ export interface InferenceService {
   /** Diagnostics (EngineDiagnostics); BAD_REQUEST on engines without them. */
   debugFirstLogits(tokens: readonly number[]): Promise<Reply<FirstLogits>>
   debugLastTokens(): Promise<Reply<readonly number[]>>
+  debugLastStop(): Promise<Reply<LastStop>>
 }
 
 export function ok<T>(value: T): Reply<T> {

@@ -193,5 +193,11 @@ export function createInferenceService(factories: EngineFactories, stream: Strea
         if (!e.lastTokens) throw new InferenceError('BAD_REQUEST', 'This engine does not record token ids (only transformers.js does).')
         return e.lastTokens()
       }),
+    debugLastStop: () =>
+      wrap(async () => {
+        const e = need()
+        if (!e.lastStop) throw new InferenceError('BAD_REQUEST', 'This engine does not count its decoding steps (only transformers.js does).')
+        return e.lastStop()
+      }),
   }
 }

@@ -39,6 +39,7 @@ const LOGIT_TOLERANCE = 1e-3
 
 interface Diag {
   debugLastTokens(): Promise<{ ok: boolean; value: number[] }>
+  debugLastStop(): Promise<{ ok: boolean; value: { steps: number; cancelledAtStep: number | null } }>
   debugFirstLogits(t: number[]): Promise<{ ok: boolean; value: { vocab: number; positions: number; logits: Float32Array } }>
 }
 type DiagGlobal = { __mindosInference: Diag }
@@ -217,11 +218,17 @@ for (const isolated of [true, false]) {
       await page.getByTestId('try-run').click()
       await expect(page.getByTestId('try-meta')).toHaveAttribute('data-result', 'aborted')
       const stopped = await worker.evaluate(() => (self as unknown as DiagGlobal).__mindosInference.debugLastTokens())
-      // Most of the tokens before the abort took effect are the page's latency, not the worker's: the first text has to
-      // reach a main thread that may be rendering the run's start (CI saw 10 on a loaded machine). An abort that could
-      // not get into the worker would run all of the reply's ≥ MIN_TOKENS tokens.
+      const stop = (await worker.evaluate(() => (self as unknown as DiagGlobal).__mindosInference.debugLastStop())).value
+      // What the worker owns: once Stop reaches it (the flag read before a step, or the abort message let in by the turn
+      // before a step), the run ends within that step. Counted in the worker's own steps, so the page's latency in
+      // front of it (the first text reaching a main thread that may be rendering the run's start, then the click: CI
+      // saw 10 to 22 tokens go by) is not in this bound.
       expect(full.tokens).toBeGreaterThanOrEqual(MIN_TOKENS)
-      expect(stopped.value.length, 'tokens generated before the abort took effect').toBeLessThanOrEqual(MIN_TOKENS / 2)
+      expect(stop.cancelledAtStep, 'the worker saw Stop').not.toBeNull()
+      expect(stop.steps - stop.cancelledAtStep!, 'decoding steps after the worker saw Stop').toBeLessThanOrEqual(1)
+      // And end to end: the run stopped short of the reply it would have written.
+      expect(stopped.value.length, 'tokens generated before the abort took effect').toBeLessThan(full.tokens)
+      expect(stopped.value).toEqual(full.ids.slice(0, stopped.value.length))
       const shown = await page.getByTestId('try-output').textContent()
       await page.waitForTimeout(300)
       expect(await page.getByTestId('try-output').textContent()).toBe(shown)

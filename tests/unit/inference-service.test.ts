@@ -26,6 +26,7 @@ function fake(engine: EngineKind, probe: CapabilityProbe, models: ModelInfo[], b
     },
     firstLogits: async (tokens: readonly number[]) => ({ vocab: 2, positions: tokens.length, logits: new Float32Array(tokens.length * 2) }),
     lastTokens: () => [4, 2],
+    lastStop: () => ({ steps: 5, cancelledAtStep: 4 }),
   }
   return client as typeof client & InferenceClient
 }
@@ -95,6 +96,7 @@ describe('diagnostics', () => {
     await service.init({ engine: 'transformers', device: 'wasm' })
     expect(await service.debugFirstLogits([1, 2, 3])).toMatchObject({ ok: true, value: { vocab: 2, positions: 3 } })
     expect(await service.debugLastTokens()).toEqual({ ok: true, value: [4, 2] })
+    expect(await service.debugLastStop()).toEqual({ ok: true, value: { steps: 5, cancelledAtStep: 4 } })
     for (const bad of [[], [1.5], [-1], 'x']) expect(await service.debugFirstLogits(bad as number[])).toMatchObject({ ok: false, code: 'BAD_REQUEST' })
   })
 
@@ -103,6 +105,7 @@ describe('diagnostics', () => {
     await service.init({ engine: 'sim' })
     expect(await service.debugFirstLogits([1])).toMatchObject({ ok: false, code: 'BAD_REQUEST' })
     expect(await service.debugLastTokens()).toMatchObject({ ok: false, code: 'BAD_REQUEST' })
+    expect(await service.debugLastStop()).toMatchObject({ ok: false, code: 'BAD_REQUEST' })
   })
 })
 

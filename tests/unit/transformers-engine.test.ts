@@ -86,6 +86,7 @@ describe('transformers.js engine specifics', () => {
       const ids = [...e.lastTokens()]
       const b = await e.generate(ask, () => {})
       expect(ids.length).toBe(a.usage.completionTokens)
+      expect(e.lastStop()).toEqual({ steps: a.usage.completionTokens, cancelledAtStep: null }) // one forward pass per token, never stopped
       expect(e.lastTokens()).toEqual(ids)
       expect(b.text).toBe(a.text)
     }), 60_000)
@@ -101,6 +102,10 @@ describe('transformers.js engine specifics', () => {
       await expect(e.generate({ ...ask, abortFlag }, () => void (++deltas === 1 && raiseAbortFlag(abortFlag)))).rejects.toMatchObject({ code: 'ABORTED' })
       // The flag is read before the next forward pass, and the stopping criteria end the run after it: at most two more tokens.
       expect(e.lastTokens().length).toBeLessThanOrEqual(3)
+      // Seen at the step after the first token; the run ends within the step it saw it at.
+      const stop = e.lastStop()
+      expect(stop.cancelledAtStep).toBe(1)
+      expect(stop.steps - stop.cancelledAtStep!).toBeLessThanOrEqual(1)
       expect((await e.stats()).state).toBe('ready')
       expect((await e.generate(ask, () => {})).text).toBe(full.text)
     }), 60_000)
