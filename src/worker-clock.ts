@@ -50,7 +50,7 @@ export function createPortClock(port: TimerPort, now: () => number = () => Date.
       }
       const id = nextId++
       callbacks.set(id, fn)
-      port.postMessage({ v: TIMER_PROTOCOL_VERSION, type: 'arm', id, ms: Math.max(0, ms) })
+      port.postMessage({ v: TIMER_PROTOCOL_VERSION, type: 'arm', id, ms })
       return () => {
         if (!callbacks.delete(id)) return
         port.postMessage({ v: TIMER_PROTOCOL_VERSION, type: 'cancel', id })

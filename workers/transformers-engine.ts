@@ -202,7 +202,6 @@ export class TransformersEngine implements InferenceClient, EngineDiagnostics {
     if (this.run || this.loading) throw new InferenceError('BUSY', 'The engine is already busy; one generation at a time.')
     if (request.signal?.aborted) throw aborted('Generation')
     const runId = request.runId ?? `run-${Date.now().toString(36)}`
-    let cancelled = false
     let stop: () => void = () => {}
     const run = {
       runId,
@@ -210,30 +209,30 @@ export class TransformersEngine implements InferenceClient, EngineDiagnostics {
       steps: 0,
       cancelledAtStep: null as number | null,
       cancel: () => {
-        cancelled = true
         run.cancelledAtStep ??= run.steps
         stop()
       },
     }
     this.run = run
+    const cancelled = (): boolean => run.cancelledAtStep !== null
     const onSignal = (): void => run.cancel()
     request.signal?.addEventListener('abort', onSignal, { once: true })
     this.status.state = 'generating'
     try {
       // The first request with a given schema compiles it (cached per model afterwards).
       const guide = request.jsonSchema !== undefined ? await loaded.grammar.guide(request.jsonSchema) : undefined
-      if (cancelled) throw aborted('Generation')
+      if (cancelled()) throw aborted('Generation')
       const out = await runGeneration(this.lib, loaded, request, loaded.record.contextWindow, {
-        cancelled: () => cancelled,
+        cancelled,
         onStopper: (s) => (stop = s),
-        emit: (d) => cancelled || onToken(d),
+        emit: (d) => cancelled() || onToken(d),
       }, guide)
       this.lastIds = out.ids
-      if (cancelled) throw aborted('Generation')
+      if (cancelled()) throw aborted('Generation')
       this.status.tokensPerSec = out.usage.decodeTokensPerSec || this.status.tokensPerSec
       return { runId, text: out.text, finishReason: out.finishReason, usage: out.usage, engine: 'transformers', model: loaded.record.id, simulated: false }
     } catch (err) {
-      const mapped = cancelled ? aborted('Generation') : mapTransformersError(err, { modelId: loaded.record.id, action: 'generate', device: this.device })
+      const mapped = cancelled() ? aborted('Generation') : mapTransformersError(err, { modelId: loaded.record.id, action: 'generate', device: this.device })
       if (mapped.code === 'DEVICE_LOST') await this.dropModel()
       throw this.status.record(mapped)
     } finally {
